@@ -1,0 +1,134 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Enclave",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "enclave", targets: ["enclave"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // Pure domain rules: no I/O.
+        .target(
+            name: "EnclaveCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EnclaveStore",
+            dependencies: [
+                "EnclaveCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EnclaveAuth",
+            dependencies: [
+                "EnclaveCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EnclaveEngine",
+            dependencies: [
+                "EnclaveCore",
+                "EnclaveStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The API contract (openapi.yaml), the wire types shared by server and CLI, and the client.
+        .target(
+            name: "EnclaveAPI",
+            dependencies: [
+                "EnclaveCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("openapi.json")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EnclaveServer",
+            dependencies: [
+                "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveEngine", "EnclaveAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "enclave",
+            dependencies: [
+                "EnclaveServer", "EnclaveAPI", "EnclaveAuth", "EnclaveEngine", "EnclaveStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "enclave-bench",
+            dependencies: [
+                "EnclaveAPI", "EnclaveCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HdrHistogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/enclave-bench",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EnclaveTesting",
+            dependencies: ["EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveServer"],
+            path: "Tests/EnclaveTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EnclaveCoreTests", dependencies: ["EnclaveCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "EnclaveStoreTests", dependencies: ["EnclaveStore", "EnclaveTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EnclaveAuthTests", dependencies: ["EnclaveAuth", "EnclaveTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EnclaveEngineTests", dependencies: ["EnclaveEngine", "EnclaveTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnclaveServerTests",
+            dependencies: [
+                "EnclaveServer", "EnclaveTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["EnclaveAPI", "EnclaveTesting", "EnclaveAuth"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
