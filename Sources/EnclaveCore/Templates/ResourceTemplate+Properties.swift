@@ -57,7 +57,9 @@ extension ResourceTemplate {
     ///
     /// Repeats until nothing changes, because a default can switch a branch on (base workspace:
     /// `enable_airlock` defaults to true, which brings `configure_review_vms` and its default).
-    /// `null` defaults are not applied: they mean "no value", not a value.
+    /// `null` defaults are not applied (they mean "no value"), nor are defaults their own definition
+    /// rejects (Azure TRE's `aml_compute` declares `"default": ""` with `minLength: 1`), so filling in
+    /// defaults never turns valid input invalid.
     public func applyingDefaults(to properties: [String: JSONValue]) -> [String: JSONValue] {
         var result = properties
         // Terminates: every pass either adds a property from the template's finite set of names or stops.
@@ -65,7 +67,13 @@ extension ResourceTemplate {
         while changed {
             changed = false
             for (name, definitions) in declaredProperties(for: result) where result[name] == nil {
-                if let value = definitions.lazy.compactMap({ $0["default"] }).first(where: { $0 != .null }) {
+                let candidates = definitions.compactMap { definition -> JSONValue? in
+                    guard let value = definition["default"], value != .null,
+                        (try? JSONSchema(definition))?.isValid(value) == true
+                    else { return nil }
+                    return value
+                }
+                if let value = candidates.first {
                     result[name] = value
                     changed = true
                 }
