@@ -136,7 +136,7 @@ public struct BundleCatalog: Sendable {
         index[Key(name: name, version: version)].map { bundles[$0] }
     }
 
-    /// Every loaded version of `name`, oldest first by semver precedence of the numeric core.
+    /// Every loaded version of `name`, in the catalog's order (sorted by version text).
     public func bundles(named name: String) -> [TemplateBundle] {
         bundles.filter { $0.name == name }
     }

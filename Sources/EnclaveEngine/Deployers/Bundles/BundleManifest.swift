@@ -70,6 +70,8 @@ public struct BundleManifest: Codable, Sendable, Hashable {
         } catch let error as EnclaveError {
             throw error
         } catch let error as DecodingError {
+            // Yams wraps errors thrown by our decoders (unknown keys) as the underlying error.
+            if let ownError = underlyingEnclaveError(of: error) { throw ownError }
             throw EnclaveError.unprocessable("Invalid bundle.yaml: \(describe(error))")
         } catch {
             throw EnclaveError.unprocessable("Invalid bundle.yaml: \(error)")
@@ -163,6 +165,21 @@ public struct BundleManifest: Codable, Sendable, Hashable {
         return text.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
     }
 
+    private static func underlyingEnclaveError(of error: DecodingError) -> EnclaveError? {
+        let context: DecodingError.Context
+        switch error {
+        case .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            context = c
+        @unknown default:
+            return nil
+        }
+        switch context.underlyingError {
+        case let own as EnclaveError: return own
+        case let nested as DecodingError: return underlyingEnclaveError(of: nested)
+        default: return nil
+        }
+    }
+
     private static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
@@ -173,7 +190,12 @@ public struct BundleManifest: Codable, Sendable, Hashable {
         switch error {
         case .keyNotFound(let key, let context):
             return "missing key '\(key.stringValue)'\(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+        case .dataCorrupted(let context):
+            if let underlying = context.underlyingError {
+                return "\(context.debugDescription) \(underlying)" + path(context)
+            }
+            return context.debugDescription + path(context)
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return context.debugDescription + path(context)
         @unknown default:
             return "\(error)"
