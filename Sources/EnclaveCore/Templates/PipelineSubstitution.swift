@@ -14,18 +14,18 @@ public enum PipelineSubstitution {
     ///   - property: the step's property: its `value` (string or object with tokens) and, for arrays,
     ///     how to combine with the existing value.
     ///   - context: the substitution context described on the type.
-    ///   - currentValue: the target resource's current value of that property (nil when unset).
+    ///   - current: the target resource's current value of that property (nil when unset).
     /// - Returns: for an object value with `type: array`, the existing array changed by
     ///   `arraySubstitutionAction` (unchanged when the action is absent); otherwise the substituted value.
     ///   As in Azure TRE, array actions apply only to object values: a string value (for example a
     ///   whole-token `{{ resource.properties.list }}`) replaces the property outright.
-    public static func value(for property: PipelineStepProperty, context: JSONValue, currentValue: JSONValue?) -> JSONValue {
+    public static func newValue(for property: PipelineStepProperty, context: JSONValue, current: JSONValue?) -> JSONValue {
         guard case .object = property.value else {
             return substituted(property.value, context: context)
         }
         let value = substituted(property.value, context: context)
         guard property.type == "array" else { return value }
-        var array = currentValue?.arrayValue ?? []
+        var array = current?.arrayValue ?? []
         switch property.arraySubstitutionAction {
         case nil:
             break
@@ -53,7 +53,7 @@ public enum PipelineSubstitution {
     ) -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         for property in step.properties ?? [] {
-            result[property.name] = value(for: property, context: context, currentValue: target[property.name])
+            result[property.name] = newValue(for: property, context: context, current: target[property.name])
         }
         return result
     }

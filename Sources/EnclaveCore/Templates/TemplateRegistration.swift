@@ -7,22 +7,18 @@ public struct TemplateRegistration: Codable, Sendable, Hashable {
     /// name current regardless, and flip the previous current version off when this is true.
     public var current: Bool?
     /// The template's `template_schema.json`, possibly merged with `porter explain` output.
-    public var jsonSchema: JSONValue
+    /// Named as on the wire so the registration body and the Swift value read the same.
+    public var json_schema: JSONValue
     public var customActions: [CustomAction]?
 
-    public init(name: String, version: String, current: Bool? = nil, jsonSchema: JSONValue, customActions: [CustomAction]? = nil) {
+    public init(name: String, version: String, current: Bool? = nil, json_schema: JSONValue, customActions: [CustomAction]? = nil) {
         self.name = name
         self.version = version
         self.current = current
-        self.jsonSchema = jsonSchema
+        self.json_schema = json_schema
         self.customActions = customActions
     }
 
-    enum CodingKeys: String, CodingKey {
-        case name, version, current
-        case jsonSchema = "json_schema"
-        case customActions
-    }
 }
 
 extension ResourceTemplate {
@@ -34,21 +30,22 @@ extension ResourceTemplate {
     /// Version conflicts (409) and the `current` flag are the store's business.
     ///
     /// - Parameters:
-    ///   - parentWorkspaceService: the workspace-service template name, for user-resource templates.
+    ///   - type: the kind of resource the template creates (from the registration route).
+    ///   - parent: the workspace-service template name, for user-resource templates.
     ///   - id: the new document's UUID (injected so tests are deterministic).
     /// - Throws: `EnclaveError.badRequest` for schema and version problems,
     ///   `EnclaveError.unprocessable` for pipeline problems (Azure TRE answers 422 there).
     public init(
-        registering registration: TemplateRegistration, resourceType: ResourceType, parentWorkspaceService: String? = nil,
+        registration: TemplateRegistration, type resourceType: ResourceType, parent parentWorkspaceService: String? = nil,
         id: String
     ) throws(EnclaveError) {
         guard !registration.name.isEmpty else {
             throw .badRequest("Template name must not be empty")
         }
-        guard case .object(let schema) = registration.jsonSchema else {
-            throw .badRequest("json_schema must be a JSON object, not \(registration.jsonSchema.typeName)")
+        guard case .object(let schema) = registration.json_schema else {
+            throw .badRequest("json_schema must be a JSON object, not \(registration.json_schema.typeName)")
         }
-        _ = try JSONSchema(registration.jsonSchema)
+        _ = try JSONSchema(registration.json_schema)
         func text(_ key: String) throws(EnclaveError) -> String {
             switch schema[key] {
             case nil, .null?: return ""
@@ -78,7 +75,7 @@ extension ResourceTemplate {
         }
         self.init(
             id: id, name: registration.name, title: title, description: description, version: registration.version,
-            resourceType: resourceType, current: registration.current ?? false, schema: registration.jsonSchema,
+            resourceType: resourceType, current: registration.current ?? false, schema: registration.json_schema,
             customActions: registration.customActions ?? [],
             parentWorkspaceService: resourceType == .userResource ? parentWorkspaceService : nil)
     }

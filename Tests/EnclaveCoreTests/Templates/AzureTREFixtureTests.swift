@@ -157,11 +157,11 @@ enum FixtureTemplate {
         let schema = try Fixtures.json(path)
         let name = "fixture-" + path.split(separator: "/").dropLast().joined(separator: "-")
         let registration = TemplateRegistration(
-            name: name, version: "1.0.0", current: true, jsonSchema: schema,
+            name: name, version: "1.0.0", current: true, json_schema: schema,
             customActions: [CustomAction(name: "start", description: "Start")])
         return try ResourceTemplate(
-            registering: registration, resourceType: resourceType(ofPath: path),
-            parentWorkspaceService: parentService(ofPath: path), id: "00000000-0000-4000-8000-000000000001")
+            registration: registration, type: resourceType(ofPath: path),
+            parent: parentService(ofPath: path), id: "00000000-0000-4000-8000-000000000001")
     }
 
     /// A property set the template's own schema describes: every required property (root and of

@@ -46,7 +46,7 @@ struct PipelineSubstitutionTests {
         let property = PipelineStepProperty(
             name: "settings", type: "object",
             value: ["name": "nrc_{{ resource.id }}", "rules": [["addresses": "{{ resource.properties.prefixes }}", "port": 1]]])
-        let value = PipelineSubstitution.value(for: property, context: substitutionContext, currentValue: ["old": 1])
+        let value = PipelineSubstitution.newValue(for: property, context: substitutionContext, current: ["old": 1])
         #expect(value == ["name": "nrc_svc-1", "rules": [["addresses": ["10.0.0.0/24", "10.0.1.0/24"], "port": 1]]])
     }
 
@@ -54,7 +54,7 @@ struct PipelineSubstitutionTests {
     func stringValueReplacesThePropertyEvenForArrays() {
         let property = PipelineStepProperty(
             name: "list", type: "array", value: "{{ resource.properties.prefixes }}", arraySubstitutionAction: .append)
-        let value = PipelineSubstitution.value(for: property, context: substitutionContext, currentValue: ["x"])
+        let value = PipelineSubstitution.newValue(for: property, context: substitutionContext, current: ["x"])
         #expect(value == ["10.0.0.0/24", "10.0.1.0/24"])
     }
 
@@ -74,13 +74,13 @@ struct PipelineSubstitutionTests {
         let property = PipelineStepProperty(
             name: "network_rule_collections", type: "array", value: ["name": "nrc_{{ resource.id }}", "v": 9],
             arraySubstitutionAction: action, arrayMatchField: field)
-        #expect(PipelineSubstitution.value(for: property, context: substitutionContext, currentValue: current) == expected, "\(name)")
+        #expect(PipelineSubstitution.newValue(for: property, context: substitutionContext, current: current) == expected, "\(name)")
     }
 
     @Test
     func arrayWithoutActionIsLeftAsItWas() {
         let property = PipelineStepProperty(name: "p", type: "array", value: ["name": "x"])
-        #expect(PipelineSubstitution.value(for: property, context: substitutionContext, currentValue: ["kept"]) == ["kept"])
+        #expect(PipelineSubstitution.newValue(for: property, context: substitutionContext, current: ["kept"]) == ["kept"])
     }
 
     @Test

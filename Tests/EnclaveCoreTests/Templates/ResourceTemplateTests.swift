@@ -56,10 +56,10 @@ let sampleSchema: JSONValue = [
 
 func sampleTemplate(_ schema: JSONValue = sampleSchema, type: ResourceType = .workspace) throws -> ResourceTemplate {
     try ResourceTemplate(
-        registering: TemplateRegistration(
-            name: "sample", version: "1.2.3", current: true, jsonSchema: schema,
+        registration: TemplateRegistration(
+            name: "sample", version: "1.2.3", current: true, json_schema: schema,
             customActions: [CustomAction(name: "start", description: "Starts it")]),
-        resourceType: type, parentWorkspaceService: type == .userResource ? "tre-service-parent" : nil,
+        type: type, parent: type == .userResource ? "tre-service-parent" : nil,
         id: "11111111-1111-4111-8111-111111111111")
 }
 
@@ -85,7 +85,7 @@ struct ResourceTemplateTests {
     func registrationDecodesAzureTREWireNames() throws {
         let body = #"{"name":"n","version":"1.0.0","current":true,"json_schema":{"title":"t"},"customActions":[{"name":"stop"}]}"#
         let registration = try JSONDecoderForTests.decode(TemplateRegistration.self, from: body)
-        #expect(registration.jsonSchema == ["title": "t"])
+        #expect(registration.json_schema == ["title": "t"])
         #expect(registration.customActions == [CustomAction(name: "stop", description: "")])
     }
 
@@ -101,8 +101,8 @@ struct ResourceTemplateTests {
     func nonSemanticVersionIsABadRequest(_ version: String) {
         #expect(throws: EnclaveError.self) {
             try ResourceTemplate(
-                registering: TemplateRegistration(name: "n", version: version, jsonSchema: ["title": "t"]),
-                resourceType: .workspace, id: "x")
+                registration: TemplateRegistration(name: "n", version: version, json_schema: ["title": "t"]),
+                type: .workspace, id: "x")
         }
     }
 
@@ -110,7 +110,7 @@ struct ResourceTemplateTests {
     func nonObjectJSONSchemaIsABadRequest() {
         #expect(throws: EnclaveError.badRequest("json_schema must be a JSON object, not array")) {
             try ResourceTemplate(
-                registering: TemplateRegistration(name: "n", version: "1.0.0", jsonSchema: []), resourceType: .workspace,
+                registration: TemplateRegistration(name: "n", version: "1.0.0", json_schema: []), type: .workspace,
                 id: "x")
         }
     }
