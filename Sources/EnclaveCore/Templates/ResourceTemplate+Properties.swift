@@ -4,7 +4,9 @@
 extension ResourceTemplate {
     /// Checks the properties of a new resource against the enriched template (base + template,
     /// `unevaluatedProperties: false`): a property is unknown unless declared at the root or in the
-    /// `then`/`else` branch of an `allOf` item that applies to this input.
+    /// `then`/`else` branch of an `allOf` item that applies to this input. Defaults are not applied
+    /// first (Azure TRE validates the body as sent), so a branch switched on only by a default does
+    /// not apply; call `applyingDefaults(to:)` before validating to be more lenient.
     ///
     /// - Throws: `EnclaveError.badRequest` listing every violation in one message, each naming the
     ///   property's JSON Pointer and the broken rule, e.g.
