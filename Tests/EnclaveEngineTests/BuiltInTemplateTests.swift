@@ -54,6 +54,23 @@ struct BuiltInTemplateTests {
         }
     }
 
+    @Test(arguments: expected.map(\.name))
+    func everyBuiltInTemplateRegistersAndItsDefaultsAreValidProperties(name: String) throws {
+        let catalog = BundleCatalog.load(from: Self.templatesRoot.path)
+        let bundle = try #require(catalog.bundle(name: name, version: "0.1.0"))
+        // The registration body as the server would post it (Azure TRE's wire names).
+        let body: JSONValue = [
+            "name": .string(bundle.name), "version": .string(bundle.version), "current": true,
+            "json_schema": bundle.schema,
+            "customActions": .array(bundle.manifest.customActionNames.map { ["name": .string($0)] }),
+        ]
+        let registration = try JSONDecoder().decode(TemplateRegistration.self, from: Data(body.description.utf8))
+        let template = try ResourceTemplate(
+            registration: registration, type: bundle.type, parent: bundle.manifest.parent, id: "t-\(name)")
+        let input: [String: JSONValue] = ["display_name": .string("A " + name), "description": "Created by a test"]
+        try template.validateCreate(template.applyingDefaults(to: input))
+    }
+
     @Test func theNotebookDeclaresItsCustomActionsAndRoles() throws {
         let catalog = BundleCatalog.load(from: Self.templatesRoot.path)
         let notebook = try #require(catalog.bundle(name: "tre-user-resource-notebook", version: "0.1.0"))
@@ -191,7 +208,8 @@ struct BuiltInTemplateScriptTests {
         let firewall = try await run(
             "tre-shared-service-firewall", .sharedService, "install", id: "fw",
             parameters: ["network_rule_collections": [collection]])
-        #expect(firewall.outputs["rules_path"] == .string(data.standardizedFileURL.path + "/shared/firewall/rules.json"))
+        #expect(
+            firewall.outputs["rules_path"] == .string(data.standardizedFileURL.path + "/shared/firewall/rules.json"))
         let rules = try json("shared/firewall/rules.json")
         #expect(rules["network_rule_collections"] == [collection])
         #expect(rules["rule_collections"] == [])
@@ -203,7 +221,8 @@ struct BuiltInTemplateScriptTests {
 
         _ = try await run("tre-shared-service-firewall", .sharedService, "uninstall", id: "fw")
         #expect(!exists("shared/firewall/rules.json"))
-        _ = try await run("tre-workspace-unrestricted", .workspace, "uninstall", id: "ws-open",
+        _ = try await run(
+            "tre-workspace-unrestricted", .workspace, "uninstall", id: "ws-open",
             parameters: ["archive_on_delete": false])
         #expect(!exists("workspaces/ws-open"))
     }
@@ -216,7 +235,8 @@ struct BuiltInTemplateScriptTests {
         let owner = "user-42"
         _ = try await run("tre-workspace-base", .workspace, "install", id: ws)
         let service = try await run(
-            "tre-service-jupyterlab", .workspaceService, "install", id: svc, parameters: ["kernels": ["python3", "ir"]],
+            "tre-service-jupyterlab", .workspaceService, "install", id: svc,
+            parameters: ["kernels": ["python3", "ir"]],
             workspaceId: ws)
         #expect(service.outputs["connection_uri"] == .string("/workspaces/\(ws)/services/\(svc)/"))
         #expect(try json("workspaces/\(ws)/services/\(svc)/config.json")["kernels"] == ["python3", "ir"])
@@ -254,7 +274,8 @@ struct BuiltInTemplateScriptTests {
 
         _ = try await run("tre-service-jupyterlab", .workspaceService, "uninstall", id: svc, workspaceId: ws)
         #expect(!exists("workspaces/\(ws)/services/\(svc)"))
-        _ = try await run("tre-workspace-base", .workspace, "uninstall", id: ws, parameters: ["archive_on_delete": false])
+        _ = try await run(
+            "tre-workspace-base", .workspace, "uninstall", id: ws, parameters: ["archive_on_delete": false])
         #expect(!exists("workspaces/\(ws)"))
     }
 

@@ -51,23 +51,42 @@ struct BundleManifestTests {
     }
 
     @Test(arguments: [
-        ("name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    timout: 5\n    steps: [{name: s, run: [x]}]",
-            "unknown key 'timout'"),
-        ("name: a\nversion: 0.1\ntype: workspace\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
-            "version '0.1' is not a semantic version"),
-        ("name: a\nversion: 0.1.0\ntype: user-resource\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
-            "must name its parent"),
-        ("name: a\nversion: 0.1.0\ntype: workspace\nparent: b\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
-            "'parent' is only allowed for user-resource templates"),
-        ("name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  upgrade:\n    steps: [{name: s, run: [x]}]",
-            "actions must define 'install'"),
-        ("name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: []", "action 'install' has no steps"),
-        ("name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: s, run: []}]",
-            "has an empty 'run' command"),
-        ("name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    timeout: 0\n    steps: [{name: s, run: [x]}]",
-            "it must be a positive number of seconds"),
-        ("name: a\nversion: 0.1.0\ntype: cluster\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
-            "Invalid bundle.yaml"),
+        (
+            "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    timout: 5\n    steps: [{name: s, run: [x]}]",
+            "unknown key 'timout'"
+        ),
+        (
+            "name: a\nversion: 0.1\ntype: workspace\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
+            "version '0.1' is not a semantic version"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: user-resource\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
+            "must name its parent"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: workspace\nparent: b\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
+            "'parent' is only allowed for user-resource templates"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  upgrade:\n    steps: [{name: s, run: [x]}]",
+            "actions must define 'install'"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: []",
+            "action 'install' has no steps"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: s, run: []}]",
+            "has an empty 'run' command"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    timeout: 0\n    steps: [{name: s, run: [x]}]",
+            "it must be a positive number of seconds"
+        ),
+        (
+            "name: a\nversion: 0.1.0\ntype: cluster\nactions:\n  install:\n    steps: [{name: s, run: [x]}]",
+            "Invalid bundle.yaml"
+        ),
         ("name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: s}]", "missing key 'run'"),
         ("name: [unclosed", "Invalid bundle.yaml"),
     ])
@@ -109,19 +128,22 @@ struct BundleCatalogTests {
         try folder(
             "bad-json",
             files: [
-                "bundle.yaml": "name: bad-json\nversion: 1.0.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: a, run: [x]}]",
+                "bundle.yaml":
+                    "name: bad-json\nversion: 1.0.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: a, run: [x]}]",
                 "template_schema.json": "{ not json",
             ])
         try folder(
             "wrong-type",
             files: [
-                "bundle.yaml": "name: wrong-type\nversion: 1.0.0\ntype: shared-service\nactions:\n  install:\n    steps: [{name: a, run: [x]}]",
+                "bundle.yaml":
+                    "name: wrong-type\nversion: 1.0.0\ntype: shared-service\nactions:\n  install:\n    steps: [{name: a, run: [x]}]",
                 "template_schema.json": schema,
             ])
         try folder(
             "undeclared-action",
             files: [
-                "bundle.yaml": "name: undeclared\nversion: 1.0.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: a, run: [x]}]",
+                "bundle.yaml":
+                    "name: undeclared\nversion: 1.0.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: a, run: [x]}]",
                 "template_schema.json": #"{"type": "object", "customActions": [{"name": "start"}]}"#,
             ])
         try folder("only-yaml", files: ["bundle.yaml": "name: x"])
@@ -133,7 +155,10 @@ struct BundleCatalogTests {
         let problems = Dictionary(
             catalog.problems.map { (URL(fileURLWithPath: $0.path).lastPathComponent, $0.message) },
             uniquingKeysWith: { $0 + "; " + $1 })
-        #expect(Set(problems.keys) == ["bad-yaml", "bad-json", "wrong-type", "undeclared-action", "only-yaml", "only-schema"])
+        #expect(
+            Set(problems.keys) == [
+                "bad-yaml", "bad-json", "wrong-type", "undeclared-action", "only-yaml", "only-schema",
+            ])
         #expect(problems["bad-yaml"]?.contains("Invalid bundle.yaml") == true)
         #expect(problems["bad-json"]?.hasPrefix("template_schema.json is not valid JSON") == true)
         #expect(problems["wrong-type"]?.contains("where workspace templates go") == true)
@@ -184,7 +209,8 @@ extension BundleManifestTests {
             return error.message.contains("line")
         }
         #expect {
-            try BundleManifest.parse(yaml: "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: s, run: x}]")
+            try BundleManifest.parse(
+                yaml: "name: a\nversion: 0.1.0\ntype: workspace\nactions:\n  install:\n    steps: [{name: s, run: x}]")
         } throws: { error in
             guard let error = error as? EnclaveError else { return false }
             return error.message.contains("actions.install.steps[0].run")

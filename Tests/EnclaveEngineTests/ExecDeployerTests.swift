@@ -310,7 +310,8 @@ struct ExecDeployerTests {
         let fixture = try TemplateFixture(actionsYAML: "  install:\n    steps:\n      - {name: a, run: [\"true\"]}")
         defer { fixture.remove() }
         #expect(await fixture.deployer().healthProblem() == nil)
-        let empty = ExecDeployer(catalog: BundleCatalog.load(from: fixture.base.appendingPathComponent("none").path),
+        let empty = ExecDeployer(
+            catalog: BundleCatalog.load(from: fixture.base.appendingPathComponent("none").path),
             dataDirectory: fixture.dataDirectory.path)
         let problem = try #require(await empty.healthProblem())
         #expect(problem.hasPrefix("No template bundles were loaded from"))

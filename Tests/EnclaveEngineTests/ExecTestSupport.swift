@@ -6,9 +6,9 @@ import Synchronization
 @testable import EnclaveEngine
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A throw-away templates root with one template folder, and a data directory beside it.
@@ -44,7 +44,8 @@ struct TemplateFixture {
             \(actionsYAML)
             """
         try manifest.write(to: templateFolder.appendingPathComponent("bundle.yaml"), atomically: true, encoding: .utf8)
-        let schema = #"{"$schema": "http://json-schema.org/draft-07/schema", "type": "object", "title": "Test", "properties": {}}"#
+        let schema =
+            #"{"$schema": "http://json-schema.org/draft-07/schema", "type": "object", "title": "Test", "properties": {}}"#
         try schema.write(
             to: templateFolder.appendingPathComponent("template_schema.json"), atomically: true, encoding: .utf8)
         for (file, text) in scripts {

@@ -74,7 +74,8 @@ public struct BundleCatalog: Sendable {
                 problems.append(
                     BundleLoadProblem(
                         path: bundle.directory,
-                        message: "Template '\(bundle.name)' version '\(bundle.version)' is already defined in \(first); this copy is ignored"
+                        message:
+                            "Template '\(bundle.name)' version '\(bundle.version)' is already defined in \(first); this copy is ignored"
                     ))
                 continue
             }
@@ -85,7 +86,8 @@ public struct BundleCatalog: Sendable {
         self.root = root
         self.bundles = kept
         self.problems = problems.sorted { ($0.path, $0.message) < ($1.path, $1.message) }
-        self.index = Dictionary(uniqueKeysWithValues: kept.enumerated().map { (Key(name: $1.name, version: $1.version), $0) })
+        self.index = Dictionary(
+            uniqueKeysWithValues: kept.enumerated().map { (Key(name: $1.name, version: $1.version), $0) })
     }
 
     /// Scans `root` recursively for folders holding both `bundle.yaml` and `template_schema.json`.
@@ -114,9 +116,11 @@ public struct BundleCatalog: Sendable {
             case (false, false):
                 continue
             case (true, false):
-                problems.append(.init(path: folder.path, message: "\(manifestFileName) has no \(schemaFileName) beside it"))
+                problems.append(
+                    .init(path: folder.path, message: "\(manifestFileName) has no \(schemaFileName) beside it"))
             case (false, true):
-                problems.append(.init(path: folder.path, message: "\(schemaFileName) has no \(manifestFileName) beside it"))
+                problems.append(
+                    .init(path: folder.path, message: "\(schemaFileName) has no \(manifestFileName) beside it"))
             case (true, true):
                 do {
                     bundles.append(try loadBundle(in: folder, root: rootURL))
@@ -151,7 +155,8 @@ public struct BundleCatalog: Sendable {
         do {
             manifestText = try String(contentsOf: folder.appendingPathComponent(manifestFileName), encoding: .utf8)
         } catch {
-            throw EnclaveError.unprocessable("Cannot read \(manifestFileName) as UTF-8 text: \(error.localizedDescription)")
+            throw EnclaveError.unprocessable(
+                "Cannot read \(manifestFileName) as UTF-8 text: \(error.localizedDescription)")
         }
         let manifest = try BundleManifest.parse(yaml: manifestText)
 
@@ -177,13 +182,15 @@ public struct BundleCatalog: Sendable {
                 }
                 guard manifest.actions[actionName] != nil, !BundleManifest.standardActions.contains(actionName) else {
                     throw EnclaveError.unprocessable(
-                        "\(schemaFileName) declares custom action '\(actionName)' but \(manifestFileName) has no such action")
+                        "\(schemaFileName) declares custom action '\(actionName)' but \(manifestFileName) has no such action"
+                    )
                 }
             }
         }
         if let root, let expected = expectedType(of: folder, under: root), expected != manifest.type {
             throw EnclaveError.unprocessable(
-                "\(manifestFileName) says type '\(manifest.type.rawValue)' but the folder sits where \(expected.rawValue) templates go")
+                "\(manifestFileName) says type '\(manifest.type.rawValue)' but the folder sits where \(expected.rawValue) templates go"
+            )
         }
         return TemplateBundle(
             manifest: manifest, directory: folder.standardizedFileURL.path, schemaData: schemaData, schema: schema)

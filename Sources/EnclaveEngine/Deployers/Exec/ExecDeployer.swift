@@ -204,7 +204,8 @@ public struct ExecDeployer: Deployer {
         }
         guard data.count <= maxOutputsFileSize else {
             return .failure(
-                OutputsProblem(message: "wrote more than \(maxOutputsFileSize) bytes to $ENCLAVE_OUTPUTS; outputs must be small"))
+                OutputsProblem(
+                    message: "wrote more than \(maxOutputsFileSize) bytes to $ENCLAVE_OUTPUTS; outputs must be small"))
         }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .success([:]) }
         let value: JSONValue
@@ -239,14 +240,16 @@ private struct Scratch {
         let attributes: [FileAttributeKey: Any] = [.posixPermissions: 0o700]
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: attributes)
         let scratch = Scratch(path: path)
-        try FileManager.default.createDirectory(atPath: scratch.homePath, withIntermediateDirectories: false, attributes: attributes)
+        try FileManager.default.createDirectory(
+            atPath: scratch.homePath, withIntermediateDirectories: false, attributes: attributes)
         try FileManager.default.createDirectory(
             atPath: scratch.temporaryPath, withIntermediateDirectories: false, attributes: attributes)
         return scratch
     }
 
     func write(_ data: Data, to file: String) throws {
-        guard FileManager.default.createFile(atPath: file, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        guard FileManager.default.createFile(atPath: file, contents: data, attributes: [.posixPermissions: 0o600])
+        else {
             throw EnclaveError.internal("Cannot create \(file) for a template step")
         }
     }

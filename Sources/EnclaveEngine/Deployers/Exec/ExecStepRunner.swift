@@ -4,17 +4,17 @@ import Foundation
 import Subprocess
 
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How one step ended, with what it wrote last (for failure messages).
@@ -170,7 +170,8 @@ struct ExecStepRunner: Sendable {
                 if let leader { Self.killStragglers(processGroup: leader) }
                 return ExecStepOutcome(termination: .cancelled, diagnosticTail: tail)
             }
-            return ExecStepOutcome(termination: .couldNotStart(Self.describe(error, program: program)), diagnosticTail: tail)
+            return ExecStepOutcome(
+                termination: .couldNotStart(Self.describe(error, program: program)), diagnosticTail: tail)
         }
     }
 
@@ -191,7 +192,8 @@ struct ExecStepRunner: Sendable {
     }
 
     static func absolute(_ path: String, relativeTo directory: String) -> String {
-        path.hasPrefix("/") ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).standardizedFileURL.path
+        path.hasPrefix("/")
+            ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).standardizedFileURL.path
     }
 
     private static func describe(_ error: any Error, program: String) -> String {
