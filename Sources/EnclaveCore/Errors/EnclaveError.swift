@@ -17,7 +17,7 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The HTTP status code this error is reported with.
-    public var status: Int {
+    public var statusCode: Int {
         switch kind {
         case .badRequest: 400
         case .unauthorized: 401
@@ -32,7 +32,7 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(status): \(message)" }
+    public var description: String { "\(statusCode): \(message)" }
 
     public static func badRequest(_ message: String) -> EnclaveError { .init(.badRequest, message) }
     public static func unauthorized(_ message: String) -> EnclaveError { .init(.unauthorized, message) }

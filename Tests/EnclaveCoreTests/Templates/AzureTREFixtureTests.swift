@@ -225,7 +225,7 @@ func expectBadRequest(
         try body()
         Issue.record("expected a 400 naming \(pointer) (\(rule))", sourceLocation: sourceLocation)
     } catch let error as EnclaveError {
-        #expect(error.status == 400, sourceLocation: sourceLocation)
+        #expect(error.statusCode == 400, sourceLocation: sourceLocation)
         #expect(error.message.contains("\(pointer): "), "\(error.message)", sourceLocation: sourceLocation)
         #expect(error.message.contains("(\(rule))"), "\(error.message)", sourceLocation: sourceLocation)
     } catch {

@@ -212,7 +212,7 @@ struct ResourceTemplateTests {
             try template.validateCreate(["description": "d", "size": "huge", "quota": 0, "surprise": 1])
             Issue.record("expected a 400")
         } catch {
-            #expect(error.status == 400)
+            #expect(error.statusCode == 400)
             for fragment in [
                 "/display_name: is required", "/size: must be one of", "(enum)", "/quota: must be at least 1 (minimum)",
                 "/surprise:", "(unevaluatedProperties)",

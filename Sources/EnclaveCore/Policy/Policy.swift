@@ -1,0 +1,79 @@
+/// Everything a caller can ask of the control plane, at the grain Azure TRE's permission matrix uses.
+public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
+    // Templates (core)
+    case readWorkspaceTemplates, readOtherTemplates, registerTemplate
+    // Workspaces
+    case listWorkspaces, readWorkspaceScope, createWorkspace, manageWorkspace
+    case readWorkspace, readWorkspaceOperations
+    // Workspace services
+    case readWorkspaceServices, manageWorkspaceService, readWorkspaceServiceOperations
+    // User resources (ownership-scoped)
+    case readUserResources, createUserResource, manageUserResource
+    // Shared services
+    case readSharedServices, manageSharedServices
+    // Operations, users
+    case listMyOperations, manageWorkspaceUsers
+}
+
+/// The outcome of a policy check, with the message a denied caller sees.
+public enum PolicyDecision: Sendable, Hashable {
+    case allow
+    case deny(String)
+
+    public var isAllowed: Bool { self == .allow }
+}
+
+/// Azure TRE's permission matrix (reference §4.3, code not docs) as one pure function.
+///
+/// Every handler calls `Policy.decide` before doing anything, so the whole matrix is testable as a
+/// table without HTTP. One deliberate difference: Azure TRE separates core and workspace tokens by
+/// audience and answers some mismatches with 401; Enclave has one audience, so a valid caller
+/// without the role always gets 403.
+public enum Policy {
+    /// - Parameters:
+    ///   - resourceOwnerId: for `manageUserResource`, the `ownerId` of the user resource concerned.
+    public static func decide(_ actor: Actor, _ action: PolicyAction, resourceOwnerId: String? = nil) -> PolicyDecision {
+        let admin = actor.isAdmin
+        let core = admin || actor.isTREUser
+        let ws = actor.workspaceRoles
+        let owner = ws.contains(.owner)
+        let researcher = ws.contains(.researcher)
+        let manager = ws.contains(.airlockManager)
+
+        func need(_ allowed: Bool, _ roles: [String]) -> PolicyDecision {
+            allowed ? .allow : .deny("The user is missing a required role: [\(roles.map { "'\($0)'" }.joined(separator: ", "))]")
+        }
+        let a = CoreRole.treAdmin.rawValue, u = CoreRole.treUser.rawValue
+        let o = WorkspaceRole.owner.rawValue, r = WorkspaceRole.researcher.rawValue, m = WorkspaceRole.airlockManager.rawValue
+
+        switch action {
+        case .readWorkspaceTemplates, .registerTemplate, .createWorkspace, .manageWorkspace, .manageSharedServices,
+            .manageWorkspaceUsers:
+            return need(admin, [a])
+        case .readOtherTemplates, .listWorkspaces, .readWorkspaceScope, .readSharedServices, .listMyOperations:
+            return need(core, [a, u])
+        case .readWorkspace:
+            return need(admin || owner || researcher || manager, [o, r, m, a])
+        case .readWorkspaceOperations:
+            return need(admin || owner, [o, a])
+        case .readWorkspaceServices, .readUserResources, .createUserResource:
+            return need(owner || researcher || manager, [o, r, m])
+        case .manageWorkspaceService:
+            return need(owner, [o])
+        case .readWorkspaceServiceOperations:
+            return need(owner || manager, [o, m])
+        case .manageUserResource:
+            if owner { return .allow }
+            guard researcher || manager else { return need(false, [o, r, m]) }
+            guard let resourceOwnerId, resourceOwnerId == actor.user.id else {
+                return .deny("The user is not authorized to access this user resource: only its owner or a workspace owner may")
+            }
+            return .allow
+        }
+    }
+
+    /// Whether a template's `authorizedRoles` lets this actor use it (empty list = everyone).
+    public static func mayUseTemplate(_ actor: Actor, authorizedRoles: [String]) -> Bool {
+        authorizedRoles.isEmpty || !actor.allRoleNames.isDisjoint(with: authorizedRoles)
+    }
+}

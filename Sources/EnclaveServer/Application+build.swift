@@ -1,0 +1,145 @@
+import Crypto
+public import EnclaveAPI
+public import EnclaveAuth
+public import EnclaveCore
+public import EnclaveEngine
+public import EnclaveStore
+import Foundation
+public import Hummingbird
+public import Logging
+public import Prometheus
+
+/// Everything `enclave serve` can be told.
+public struct ServerConfiguration: Sendable {
+    public var dataDir: String
+    public var host: String
+    public var port: Int
+    /// In-process workers; 0 leaves all work to `enclave worker` processes.
+    public var workers: Int
+    public var templatesDir: String
+    public var issuer: String
+    public var settings: ControlPlaneSettings
+    public var leaseSeconds: Double
+    public var logLevel: Logger.Level
+
+    public init(
+        dataDir: String = ".enclave", host: String = "127.0.0.1", port: Int = 8000, workers: Int = 2,
+        templatesDir: String = "templates", issuer: String = "enclave", settings: ControlPlaneSettings = .init(),
+        leaseSeconds: Double = 30, logLevel: Logger.Level = .info
+    ) {
+        self.dataDir = dataDir
+        self.host = host
+        self.port = port
+        self.workers = workers
+        self.templatesDir = templatesDir
+        self.issuer = issuer
+        self.settings = settings
+        self.leaseSeconds = leaseSeconds
+        self.logLevel = logLevel
+    }
+
+    public var databasePath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("enclave.sqlite").path }
+}
+
+/// The parts of a running control plane, built once and shared by the router and the services.
+public struct EnclaveDependencies: Sendable {
+    public var configuration: ServerConfiguration
+    public var store: any Store
+    public var signingKey: SigningKey
+    public var verifier: TokenVerifier
+    public var deployer: any Deployer
+    public var engine: Engine
+    public var controlPlane: ControlPlane
+    public var registry: PrometheusCollectorRegistry
+    public var logger: Logger
+}
+
+/// Opens (or creates) the data dir: database, signing key, secrets key; registers the built-in templates.
+public func buildDependencies(
+    _ configuration: ServerConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    environment: EngineEnvironment = .live, logger: Logger = Logger(label: "enclave")
+) async throws -> EnclaveDependencies {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+    let store = try SQLiteStore(path: configuration.databasePath)
+    let signingKey = try SigningKey.loadOrCreate(dataDir: configuration.dataDir)
+    let secrets = SecretBox(key: try DataDirKeys.secretsKey(dataDir: configuration.dataDir))
+    let verifier = try await TokenVerifier(
+        jwksJSON: signingKey.jwksJSON, issuer: configuration.issuer, audience: configuration.settings.audience)
+    let catalog = BundleCatalog.load(from: configuration.templatesDir)
+    for problem in catalog.problems {
+        logger.error("template bundle not loaded", metadata: ["problem": "\(problem)"])
+    }
+    let deployer = ExecDeployer(catalog: catalog, dataDirectory: configuration.dataDir)
+    let signal = WorkSignal()
+    let engine = Engine(
+        store: store, deployer: deployer, secrets: secrets,
+        configuration: EngineConfiguration(workers: configuration.workers, leaseSeconds: configuration.leaseSeconds),
+        environment: environment, signal: signal, logger: logger)
+    let controlPlane = ControlPlane(
+        store: store, secrets: secrets, signal: signal, environment: environment, settings: configuration.settings)
+    try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
+    return EnclaveDependencies(
+        configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, deployer: deployer,
+        engine: engine, controlPlane: controlPlane, registry: registry, logger: logger)
+}
+
+/// The router: unauthenticated routes, then `/api` behind the token middleware.
+public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveRequestContext> {
+    let router = Router(context: EnclaveRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    let engine = deps.engine
+    let status = EngineStatus(
+        aliveWorkers: { engine.aliveWorkers }, configuredWorkers: deps.configuration.workers,
+        now: deps.controlPlane.environment.now)
+    HealthController(
+        store: deps.store, engine: status, deployers: [deps.deployer], settings: deps.configuration.settings,
+        jwksJSON: deps.signingKey.jwksJSON, openAPIDocument: try OpenAPIDocument.json()
+    ).register(on: router)
+    MetricsController(registry: deps.registry, store: deps.store, engine: status).register(on: router)
+
+    let access = Access(store: deps.store)
+    let routes = ResourceRoutes(controlPlane: deps.controlPlane, access: access)
+    let api = router.group("api")
+        .add(
+            middleware: TokenAuthMiddleware(
+                verifier: deps.verifier, store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
+        .group(context: AuthenticatedContext.self)
+    TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)
+    WorkspacesController(routes: routes).register(on: api)
+    WorkspaceServicesController(routes: routes).register(on: api)
+    SharedServicesController(routes: routes).register(on: api)
+    return router
+}
+
+/// The whole server: HTTP plus the engine's workers, as one service group.
+public func buildApplication(_ deps: EnclaveDependencies) throws -> some ApplicationProtocol {
+    let router = try buildRouter(deps)
+    var logger = deps.logger
+    logger.logLevel = deps.configuration.logLevel
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(deps.configuration.host, port: deps.configuration.port), serverName: "enclave"),
+        services: [deps.engine],
+        logger: logger)
+}
+
+/// Keys kept in `DATA/keys/` besides the signing key.
+enum DataDirKeys {
+    /// The AES key sealing sensitive property values; created 0600 on first start.
+    static func secretsKey(dataDir: String) throws -> SymmetricKey {
+        let dir = URL(fileURLWithPath: dataDir).appendingPathComponent("keys")
+        let file = dir.appendingPathComponent("secrets.key")
+        let fm = FileManager.default
+        if let data = fm.contents(atPath: file.path), data.count == 32 { return SymmetricKey(data: data) }
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let key = SecretBox.generateKey()
+        let bytes = key.withUnsafeBytes { Data($0) }
+        guard fm.createFile(atPath: file.path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+            throw EnclaveError.internal("Cannot write \(file.path)")
+        }
+        return key
+    }
+}

@@ -1,0 +1,90 @@
+import EnclaveAuth
+import EnclaveCore
+import EnclaveEngine
+import EnclaveStore
+import Foundation
+import Hummingbird
+import Logging
+import HTTPTypes
+
+/// Unauthenticated routes: health, ping, metadata, the JWKS and the OpenAPI document.
+struct HealthController: Sendable {
+    let store: any Store
+    let engine: EngineStatus
+    let deployers: [any Deployer]
+    let settings: ControlPlaneSettings
+    let jwksJSON: String
+    let openAPIDocument: Data
+
+    struct ServiceHealth: Encodable {
+        var service: String
+        var status: String
+        var message: String
+    }
+
+    func register(on router: Router<EnclaveRequestContext>) {
+        for path in ["/health", "/api/health"] {
+            router.get(RouterPath(path)) { _, _ in try await health() }
+        }
+        for path in ["/", "/ping", "/api", "/api/ping"] {
+            router.get(RouterPath(path)) { _, _ in try JSONBody.response("pong") }
+        }
+        for path in ["/.metadata", "/api/.metadata"] {
+            router.get(RouterPath(path)) { _, _ in
+                try JSONBody.response([
+                    "api_version": EnclaveVersion.api, "api_client_id": settings.audience,
+                    "api_root_scope": "\(settings.audience)/user_impersonation", "aad_tenant_id": "",
+                ])
+            }
+        }
+        router.get("/.well-known/jwks.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: jwksJSON)))
+        }
+        router.get("/api/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: .init(bytes: openAPIDocument)))
+        }
+    }
+
+    /// Always 200, as Azure TRE: each part reports OK or Not OK with a message saying what is wrong.
+    func health() async throws -> Response {
+        var services: [ServiceHealth] = []
+        let storeProblem = await store.healthProblem()
+        services.append(ServiceHealth(service: "Store", status: storeProblem == nil ? "OK" : "Not OK", message: storeProblem ?? ""))
+        services.append(await engine.health(store: store))
+        for deployer in deployers {
+            let problem = await deployer.healthProblem()
+            services.append(
+                ServiceHealth(service: "Deployer: \(deployer.name)", status: problem == nil ? "OK" : "Not OK", message: problem ?? ""))
+        }
+        return try JSONBody.response(Envelope("services", services))
+    }
+}
+
+/// What `/api/health` and `/metrics` report about the resource processor.
+struct EngineStatus: Sendable {
+    /// Live in-process workers, or nil when this process runs none (workers run elsewhere).
+    let aliveWorkers: @Sendable () -> Int
+    let configuredWorkers: Int
+    let now: @Sendable () -> Double
+
+    func health(store: any Store) async -> HealthController.ServiceHealth {
+        let stats = try? await store.queueStats(now: now())
+        let alive = aliveWorkers()
+        var parts = ["\(alive)/\(configuredWorkers) workers alive in this process"]
+        if let stats {
+            parts.append("\(stats.queued) steps queued, \(stats.running) running")
+            if let age = stats.oldestQueuedAgeSeconds { parts.append(String(format: "oldest queued step waiting %.1f s", age)) }
+        }
+        let ok = stats != nil && (configuredWorkers == 0 || alive > 0)
+        let message = ok ? parts.joined(separator: "; ") : "No worker is running: " + parts.joined(separator: "; ")
+        return .init(service: "Resource Processor", status: ok ? "OK" : "Not OK", message: message)
+    }
+}
+
+/// Version strings reported by the API.
+public enum EnclaveVersion {
+    public static let api = "0.1.0"
+}

@@ -1,0 +1,34 @@
+public import EnclaveCore
+public import Hummingbird
+public import Logging
+
+/// The request context: the caller's identity once the auth middleware has verified a token.
+public struct EnclaveRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `TokenAuthMiddleware`; nil on unauthenticated routes.
+    public var user: User?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Bodies are collected explicitly (`JSONBody`) with Enclave's 1 MiB limit.
+    public var maxUploadSize: Int { 1024 * 1024 }
+}
+
+/// The context of authenticated routes: `user` is not optional, so a handler cannot forget to check.
+public struct AuthenticatedContext: ChildRequestContext {
+    public typealias ParentContext = EnclaveRequestContext
+    public var coreContext: CoreRequestContextStorage
+    public let user: User
+
+    public init(context: EnclaveRequestContext) throws {
+        guard let user = context.user else {
+            throw EnclaveError.unauthorized("Could not validate credentials: send Authorization: Bearer <token>")
+        }
+        self.coreContext = context.coreContext
+        self.user = user
+    }
+
+    public var maxUploadSize: Int { 1024 * 1024 }
+}

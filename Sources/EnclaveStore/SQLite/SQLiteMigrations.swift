@@ -1,0 +1,96 @@
+import GRDB
+
+/// Versioned schema migrations. Never edit a shipped migration: add a new one.
+enum SQLiteMigrations {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-control-plane") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE resources (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        workspace_id TEXT,
+                        service_id TEXT,
+                        template_name TEXT NOT NULL,
+                        owner_id TEXT,
+                        deleted INTEGER NOT NULL DEFAULT 0,
+                        etag TEXT NOT NULL,
+                        created_when REAL NOT NULL,
+                        doc TEXT NOT NULL
+                    );
+                    CREATE INDEX resources_by_type ON resources(type, deleted);
+                    CREATE INDEX resources_by_workspace ON resources(workspace_id, deleted);
+                    CREATE INDEX resources_by_template ON resources(template_name, deleted);
+
+                    CREATE TABLE resource_history (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        resource_id TEXT NOT NULL,
+                        resource_version INTEGER NOT NULL,
+                        doc TEXT NOT NULL
+                    );
+                    CREATE INDEX history_by_resource ON resource_history(resource_id, resource_version);
+
+                    CREATE TABLE templates (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        parent TEXT NOT NULL DEFAULT '',
+                        current INTEGER NOT NULL,
+                        registered_seq INTEGER NOT NULL,
+                        doc TEXT NOT NULL,
+                        UNIQUE(type, name, version, parent)
+                    );
+
+                    CREATE TABLE operations (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        resource_id TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        created_when REAL NOT NULL,
+                        doc TEXT NOT NULL
+                    );
+                    CREATE INDEX operations_by_resource ON operations(resource_id, created_when);
+                    CREATE INDEX operations_by_user_status ON operations(user_id, status);
+
+                    CREATE TABLE jobs (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        operation_id TEXT NOT NULL,
+                        resource_id TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('queued', 'running')),
+                        lease_owner TEXT,
+                        lease_expires REAL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        enqueued_at REAL NOT NULL
+                    );
+                    CREATE INDEX jobs_by_state ON jobs(state, seq);
+                    CREATE INDEX jobs_by_resource ON jobs(resource_id, state, seq);
+
+                    CREATE TABLE role_assignments (
+                        workspace_id TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        assigned_when REAL NOT NULL,
+                        PRIMARY KEY (workspace_id, user_id, role)
+                    );
+                    CREATE INDEX assignments_by_user ON role_assignments(user_id);
+
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        email TEXT NOT NULL,
+                        roles TEXT NOT NULL,
+                        first_seen REAL NOT NULL,
+                        last_seen REAL NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("v2-secrets") { db in
+            // Sensitive property values, sealed (AES-GCM) by the caller; resources themselves hold "REDACTED".
+            try db.execute(sql: "CREATE TABLE secrets (resource_id TEXT PRIMARY KEY NOT NULL, sealed TEXT NOT NULL)")
+        }
+        return migrator
+    }
+}

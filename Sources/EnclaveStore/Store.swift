@@ -1,0 +1,96 @@
+public import EnclaveCore
+
+/// Resources of all four types, with soft delete: deleted ones are invisible to every read here.
+public protocol ResourceRepository: Sendable {
+    /// A non-deleted resource, or nil.
+    func resource(id: String) async throws -> Resource?
+    /// A resource even when soft-deleted (operations and history of deleted resources stay readable to the engine).
+    func resourceIncludingDeleted(id: String) async throws -> Resource?
+    func resources(_ filter: ResourceFilter) async throws -> [Resource]
+    func history(resourceId: String) async throws -> [ResourceHistoryItem]
+    /// The sealed sensitive values of a resource (see `SecretBox`), or nil when it has none.
+    func sealedSecrets(resourceId: String) async throws -> String?
+}
+
+/// Which resources to list. Every filter excludes soft-deleted resources.
+public struct ResourceFilter: Sendable, Hashable {
+    public var type: ResourceType?
+    public var workspaceId: String?
+    public var parentServiceId: String?
+    public var templateName: String?
+    public var ownerId: String?
+    public var ids: [String]?
+
+    public init(
+        type: ResourceType? = nil, workspaceId: String? = nil, parentServiceId: String? = nil,
+        templateName: String? = nil, ownerId: String? = nil, ids: [String]? = nil
+    ) {
+        self.type = type
+        self.workspaceId = workspaceId
+        self.parentServiceId = parentServiceId
+        self.templateName = templateName
+        self.ownerId = ownerId
+        self.ids = ids
+    }
+}
+
+/// Registered templates (Azure TRE's `ResourceTemplates`): many versions per name, one current.
+public protocol TemplateRepository: Sendable {
+    /// Adds a version. Throws 409 if name+version exists; when `current`, the previous current version is demoted
+    /// in the same transaction; the first version of a name is always current.
+    func register(_ template: ResourceTemplate) async throws -> ResourceTemplate
+    /// Versions of a template; `parent` scopes user-resource templates to their workspace-service template.
+    func templates(type: ResourceType, name: String?, parent: String?) async throws -> [ResourceTemplate]
+}
+
+/// Operations and their steps.
+public protocol OperationRepository: Sendable {
+    func operation(id: String) async throws -> ResourceOperation?
+    func operations(resourceId: String) async throws -> [ResourceOperation]
+    /// The caller's own in-flight operations, oldest first.
+    func inFlightOperations(userId: String) async throws -> [ResourceOperation]
+    /// Counts by status, for `/metrics`.
+    func operationCounts() async throws -> [String: Int]
+}
+
+/// Who holds which role in which workspace, and every user the control plane has seen.
+public protocol IdentityRepository: Sendable {
+    func assignments(workspaceId: String) async throws -> [RoleAssignment]
+    func roles(userId: String, workspaceId: String) async throws -> Set<WorkspaceRole>
+    /// Workspace ids where the user holds any role.
+    func workspaceIds(userId: String) async throws -> Set<String>
+    func assign(workspaceId: String, userIds: [String], role: WorkspaceRole, now: Double) async throws
+    func unassign(workspaceId: String, userId: String, role: WorkspaceRole) async throws -> Bool
+    /// Records the user's latest name and email (called on authenticated requests).
+    func recordUserSeen(_ user: User, now: Double) async throws
+    func knownUsers(ids: [String]) async throws -> [User]
+}
+
+/// A role held by a user in one workspace.
+public struct RoleAssignment: Sendable, Hashable, Codable {
+    public var workspaceId: String
+    public var userId: String
+    public var role: WorkspaceRole
+
+    public init(workspaceId: String, userId: String, role: WorkspaceRole) {
+        self.workspaceId = workspaceId
+        self.userId = userId
+        self.role = role
+    }
+}
+
+/// The whole persistent state of a control plane, behind one protocol so SQLite and PostgreSQL are interchangeable.
+public protocol Store: ResourceRepository, TemplateRepository, OperationRepository, IdentityRepository, StepQueue {
+    /// Applies a change set atomically: all of it or none of it.
+    ///
+    /// - Throws: `EnclaveError.staleEtag` (409) when an update's expected etag no longer matches;
+    ///   `StoreError.leaseLost` when a job the change completes is no longer held by that worker.
+    func commit(_ changes: ChangeSet) async throws
+    /// nil when the store answers; else what is wrong (for `/api/health`).
+    func healthProblem() async -> String?
+}
+
+public enum StoreError: Error, Sendable, Hashable {
+    /// The worker's lease on a step expired and another worker (or the reaper) took it over.
+    case leaseLost(jobId: String)
+}

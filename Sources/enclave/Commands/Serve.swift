@@ -1,0 +1,125 @@
+import ArgumentParser
+import EnclaveAuth
+import EnclaveCore
+import EnclaveEngine
+import EnclaveServer
+import EnclaveStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// Options shared by `serve` and `worker`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Data directory (database, keys, workspace storage).")
+    var dataDir: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_DIR"] ?? ".enclave"
+
+    @Option(help: "Directory of template folders (template_schema.json + bundle.yaml).")
+    var templates: String = ProcessInfo.processInfo.environment["ENCLAVE_TEMPLATES"] ?? "templates"
+
+    @Option(help: "Seconds a worker holds a step without a heartbeat before another worker may recover it.")
+    var leaseSeconds: Double = 30
+
+    @Option(help: "Token issuer (iss) accepted and used by `enclave token`.")
+    var issuer: String = ProcessInfo.processInfo.environment["ENCLAVE_ISSUER"] ?? "enclave"
+
+    @Option(help: "Token audience (aud); also every workspace's scope_id.")
+    var audience: String = ProcessInfo.processInfo.environment["ENCLAVE_AUDIENCE"] ?? "api://enclave"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+
+    func configuration(host: String = "127.0.0.1", port: Int = 8000, workers: Int) throws -> ServerConfiguration {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("Unknown log level '\(logLevel)'") }
+        return ServerConfiguration(
+            dataDir: dataDir, host: host, port: port, workers: workers, templatesDir: templates, issuer: issuer,
+            settings: ControlPlaneSettings(audience: audience), leaseSeconds: leaseSeconds, logLevel: level)
+    }
+
+    func bootstrapLogging(_ level: Logger.Level) {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the control plane: API, portal and in-process workers.")
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port: Int = 8000
+
+    @Option(help: "In-process workers running operation steps (0: leave them to `enclave worker`).")
+    var workers: Int = 2
+
+    func run() async throws {
+        let config = try options.configuration(host: host, port: port, workers: workers)
+        options.bootstrapLogging(config.logLevel)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: "enclave")
+        logger.logLevel = config.logLevel
+        let deps = try await buildDependencies(config, registry: registry, logger: logger)
+        let app = try buildApplication(deps)
+        logger.info(
+            "enclave serving",
+            metadata: ["url": "http://\(host):\(port)", "dataDir": "\(config.dataDir)", "workers": "\(workers)"])
+        try await app.runService()
+    }
+}
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run workers against a data dir's store, beside or instead of those in `enclave serve`.")
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(help: "Workers in this process.")
+    var workers: Int = 2
+
+    func run() async throws {
+        let config = try options.configuration(workers: workers)
+        options.bootstrapLogging(config.logLevel)
+        var logger = Logger(label: "enclave.worker")
+        logger.logLevel = config.logLevel
+        let deps = try await buildDependencies(config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: deps.engine)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a bearer token signed with the data dir's key (an operator's tool: it needs the key file).")
+
+    @Option(help: "Data directory holding keys/signing-es256.pem.")
+    var dataDir: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_DIR"] ?? ".enclave"
+
+    @Option(help: "User id (the oid claim).") var user: String
+    @Option(help: "Display name.") var name: String
+    @Option(help: "Email address.") var email: String
+    @Option(name: .customLong("role"), help: "Core role (TREAdmin, TREUser); repeat for several.") var roles: [String] = []
+    @Option(help: "Lifetime in seconds.") var ttl: Double = 3600
+    @Option(help: "Issuer (iss).") var issuer: String = ProcessInfo.processInfo.environment["ENCLAVE_ISSUER"] ?? "enclave"
+    @Option(help: "Audience (aud).") var audience: String = ProcessInfo.processInfo.environment["ENCLAVE_AUDIENCE"] ?? "api://enclave"
+
+    func validate() throws {
+        for role in roles where CoreRole(rawValue: role) == nil {
+            throw ValidationError("Unknown role '\(role)': core roles are TREAdmin and TREUser (workspace roles are assigned through the API)")
+        }
+        if ttl <= 0 { throw ValidationError("--ttl must be positive") }
+    }
+
+    func run() async throws {
+        let key = try SigningKey.load(dataDir: dataDir)
+        let issuer = TokenIssuer(key: key, issuer: issuer, audience: audience)
+        print(try await issuer.token(for: User(id: user, name: name, email: email, roles: roles), ttl: ttl))
+    }
+}

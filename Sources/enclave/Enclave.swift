@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Enclave: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enclave",
+        abstract: "A Trusted Research Environment: control plane server, worker and client.",
+        subcommands: [Serve.self, Worker.self, Token.self])
+}
