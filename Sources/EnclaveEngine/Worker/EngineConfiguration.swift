@@ -1,4 +1,4 @@
-public import EnclaveCore
+import EnclaveCore
 import Foundation
 
 /// Tunables of the resource processor.

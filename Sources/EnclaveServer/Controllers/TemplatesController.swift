@@ -37,15 +37,18 @@ struct TemplatesController: Sendable {
                 try await get(type, parent: nil, request, context)
             }
         }
-        let ur = "workspace-service-templates/:serviceTemplateName/user-resource-templates"
+        // The service template's name shares the `templateName` parameter with the route above (one trie node).
+        let ur = "workspace-service-templates/:templateName/user-resource-templates"
         group.get(RouterPath(ur)) { request, context in
-            try await list(.userResource, parent: try context.parameters.require("serviceTemplateName"), request, context)
+            try await list(.userResource, parent: try context.parameters.require("templateName"), request, context)
         }
         group.post(RouterPath(ur)) { request, context in
-            try await create(.userResource, parent: try context.parameters.require("serviceTemplateName"), request, context)
+            try await create(.userResource, parent: try context.parameters.require("templateName"), request, context)
         }
-        group.get(RouterPath("\(ur)/:templateName")) { request, context in
-            try await get(.userResource, parent: try context.parameters.require("serviceTemplateName"), request, context)
+        group.get(RouterPath("\(ur)/:userResourceTemplateName")) { request, context in
+            try await get(
+                .userResource, parent: try context.parameters.require("templateName"), request, context,
+                nameParameter: "userResourceTemplateName")
         }
     }
 
@@ -66,11 +69,12 @@ struct TemplatesController: Sendable {
         return try JSONBody.response(Envelope("templates", templates.map(TemplateSummary.init)))
     }
 
-    func get(_ type: ResourceType, parent: String?, _ request: Request, _ context: AuthenticatedContext) async throws
-        -> Response
-    {
+    func get(
+        _ type: ResourceType, parent: String?, _ request: Request, _ context: AuthenticatedContext,
+        nameParameter: String = "templateName"
+    ) async throws -> Response {
         _ = try requireRead(type, context)
-        let name = try context.parameters.require("templateName")
+        let name = try context.parameters.require(nameParameter)
         let version = request.uri.queryParameters.get("version").flatMap { $0.isEmpty ? nil : String($0) }
         let isUpdate = request.uri.queryParameters.get("is_update")?.lowercased() == "true"
         let template = try await controlPlane.template(type, name: name, version: version, parent: parent)
