@@ -69,3 +69,24 @@ public struct TestEnclave: Sendable {
         try? FileManager.default.removeItem(at: dataDir)
     }
 }
+
+extension TestPaths {
+    public static let fixtureTemplates = repoRoot.appendingPathComponent("Tests/Fixtures/templates").path
+
+    /// The built-in templates plus the test fixtures, copied into one fresh directory.
+    public static func combinedTemplates() throws -> String {
+        let dir = try temporaryDirectory("templates")
+        let fm = FileManager.default
+        for source in [templates, fixtureTemplates] {
+            for kind in try fm.contentsOfDirectory(atPath: source) {
+                let from = URL(fileURLWithPath: source).appendingPathComponent(kind)
+                let to = dir.appendingPathComponent(kind)
+                try fm.createDirectory(at: to, withIntermediateDirectories: true)
+                for item in try fm.contentsOfDirectory(atPath: from.path) {
+                    try fm.copyItem(at: from.appendingPathComponent(item), to: to.appendingPathComponent(item))
+                }
+            }
+        }
+        return dir.path
+    }
+}
