@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -79,6 +80,16 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
+        // The `enclave` client commands (Azure TRE's `tre` CLI): config, tables, operation waiting.
+        .target(
+            name: "EnclaveCLI",
+            dependencies: [
+                "EnclaveCore", "EnclaveAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EnclaveServer",
             dependencies: [
@@ -94,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "enclave",
             dependencies: [
-                "EnclaveServer", "EnclaveAPI", "EnclaveAuth", "EnclaveEngine", "EnclaveStore",
+                "EnclaveServer", "EnclaveAPI", "EnclaveAuth", "EnclaveEngine", "EnclaveStore", "EnclaveCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -103,10 +114,16 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveAPI", "EnclaveCore",
+                "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/enclave-bench",
             swiftSettings: swiftSettings
@@ -130,8 +147,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EnclaveCLITests",
+            dependencies: [
+                "EnclaveCLI", "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
-            dependencies: ["EnclaveAPI", "EnclaveTesting", "EnclaveAuth"],
+            dependencies: [
+                "EnclaveAPI", "EnclaveTesting", "EnclaveAuth", "EnclaveCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

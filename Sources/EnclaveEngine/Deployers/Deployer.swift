@@ -75,4 +75,16 @@ public protocol Deployer: Sendable {
 
     /// Reports the deployer's readiness for `/api/health`: nil when ready, else why not.
     func healthProblem() async -> String?
+
+    /// Stops processes a lost worker's step left behind on this host (see the extension's default).
+    func stopLeftovers(ofStep stepId: String) async -> Int
+}
+
+extension Deployer {
+    /// Stops whatever a step left running on this host after its worker was lost (killed, crashed).
+    ///
+    /// The reaper calls this before it retries or fails the step, so a retry never runs beside an
+    /// orphan of the first attempt. Returns how many processes were stopped. Deployers with nothing
+    /// on this host to stop keep this default.
+    public func stopLeftovers(ofStep stepId: String) async -> Int { 0 }
 }

@@ -66,6 +66,8 @@ struct Reaper {
                 engine.deployer.isIdempotent(
                     templateName: $0.templateName, templateVersion: $0.templateVersion, action: step.resourceAction)
             } ?? false
+            // Whatever the lost worker's step left running here must stop before anything else happens to it.
+            _ = await engine.deployer.stopLeftovers(ofStep: expired.id)
             if idempotent && expired.attempt < engine.configuration.maxAttempts {
                 if try await engine.store.requeueExpired(jobId: expired.id, now: now) {
                     engine.logger.warning(

@@ -19,7 +19,7 @@ public struct ExecDeployer: Deployer {
     public let extraEnvironment: [String: String]
     /// How long a step has to exit after SIGTERM (timeout or cancellation) before it gets SIGKILL.
     public let terminationGracePeriod: Duration
-    private let logger: Logger
+    let logger: Logger
 
     /// The most a step may write to `$ENCLAVE_OUTPUTS`; more is reported as a failure.
     public static let maxOutputsFileSize = 1024 * 1024
