@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth",
+                "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth", "EnclaveEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
