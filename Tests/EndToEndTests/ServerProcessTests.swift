@@ -41,7 +41,7 @@ struct ServerProcessTests {
         let metrics = try await api.call(.GET, "/metrics")
         let text = metrics.json.stringValue ?? ""
         #expect(text.contains("enclave_operations{status=\"deployed\"}"), "\(text.prefix(400))")
-        #expect(text.contains("hb_requests_total") || text.contains("hb_request"), "request metrics are exported")
+        #expect(text.contains("hb_requests{") && text.contains("http_server_request_duration_bucket"), "request count and latency are exported")
 
         #expect(server.stop() == 0, "SIGTERM shuts down gracefully")
     }
