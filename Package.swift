@@ -151,6 +151,7 @@ let package = Package(
             dependencies: [
                 "EnclaveCLI", "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 import ArgumentParser
-@testable import EnclaveCLI
 import Testing
+
+@testable import EnclaveCLI
 
 @Suite("Argument parsing")
 struct ArgumentParsingTests {

@@ -1,7 +1,8 @@
 import ArgumentParser
-@testable import EnclaveCLI
 import Foundation
 import Testing
+
+@testable import EnclaveCLI
 
 @Suite("Config store and connection")
 struct ConfigStoreTests {

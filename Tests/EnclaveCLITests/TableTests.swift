@@ -1,17 +1,19 @@
-@testable import EnclaveCLI
 import EnclaveCore
 import Testing
+
+@testable import EnclaveCLI
 
 @Suite("Tables")
 struct TableTests {
     @Test("Columns are padded to their widest cell and lines carry no trailing spaces")
     func columnsAreAligned() {
         let table = Table(columns: ["id", "name", "status"], rows: [["1", "Alpha", "deployed"], ["22", "B", ""]])
-        #expect(table.render() == """
-            ID  NAME   STATUS
-            1   Alpha  deployed
-            22  B
-            """)
+        #expect(
+            table.render() == """
+                ID  NAME   STATUS
+                1   Alpha  deployed
+                22  B
+                """)
     }
 
     @Test("Long cells are cut with an ellipsis and newlines are folded")
@@ -33,11 +35,12 @@ struct TableTests {
                 templateVersion: "1.2.0", properties: [:], isEnabled: false, etag: "e",
                 resourcePath: "/workspaces/ws-2", user: user, updatedWhen: 0),
         ]
-        #expect(Tables.resources(resources).render() == """
-            ID    NAME      TEMPLATE                    VERSION  STATUS    ENABLED
-            ws-1  Genomics  tre-workspace-base          0.1.0    deployed  yes
-            ws-2            tre-workspace-unrestricted  1.2.0    -         no
-            """)
+        #expect(
+            Tables.resources(resources).render() == """
+                ID    NAME      TEMPLATE                    VERSION  STATUS    ENABLED
+                ws-1  Genomics  tre-workspace-base          0.1.0    deployed  yes
+                ws-2            tre-workspace-unrestricted  1.2.0    -         no
+                """)
     }
 
     @Test("An empty list renders the header alone")
@@ -78,12 +81,13 @@ struct ProgressLineTests {
         line.update(Self.operation(.deploying, steps: [.deploying]), elapsedSeconds: 2)
         line.update(Self.operation(.deployed, steps: [.deployed]), elapsedSeconds: 3)
         line.finish()
-        #expect(captured.stderr == """
-            awaiting_deployment · Step 1 · 0s
-            deploying · Step 1 · 1s
-            deployed · Step 1 · 3s
+        #expect(
+            captured.stderr == """
+                awaiting_deployment · Step 1 · 0s
+                deploying · Step 1 · 1s
+                deployed · Step 1 · 3s
 
-            """)
+                """)
     }
 
     @Test("On a terminal the line is redrawn in place and ended with a newline")

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The server URL and token saved by `enclave login`.
@@ -38,7 +38,8 @@ public struct ConfigStore: Sendable {
         if let xdg = variables["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
             directory = URL(fileURLWithPath: xdg).appendingPathComponent("enclave")
         } else {
-            let home = variables["HOME"].map { URL(fileURLWithPath: $0) }
+            let home =
+                variables["HOME"].map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.homeDirectoryForCurrentUser
             directory = home.appendingPathComponent(".config").appendingPathComponent("enclave")
         }

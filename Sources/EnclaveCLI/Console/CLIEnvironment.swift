@@ -3,11 +3,11 @@ public import EnclaveAPI
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What the client commands read from and write to outside their arguments: environment variables,

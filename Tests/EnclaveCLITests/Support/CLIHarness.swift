@@ -1,7 +1,8 @@
 import ArgumentParser
-@testable import EnclaveCLI
 import Foundation
 import Synchronization
+
+@testable import EnclaveCLI
 
 /// A root command holding only the client commands, parsed the way `enclave` parses them.
 struct TestRoot: AsyncParsableCommand {
