@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveServerTests",
             dependencies: [
-                "EnclaveServer", "EnclaveTesting",
+                "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveAPI", "EnclaveAuth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,4 +1,6 @@
 import EnclaveCore
+import EnclaveServer
+import EnclaveStore
 import EnclaveTesting
 import Foundation
 import HTTPTypes
@@ -113,5 +115,53 @@ struct TemplateAPITests {
             #expect(removed.status == .accepted)
             #expect(try await api.call(.get, path, as: researcher).status == .forbidden)
         }
+    }
+
+    @Test("a template's authorizedRoles decide who may create from it and who sees it listed in a workspace")
+    func authorizedRoles() async throws {
+        try await withAPI { api in
+            let owner = TestUsers.owner
+            let manager = TestUsers.manager
+            let ws = try await api.createAndWait(
+                "/api/workspaces", template: "tre-workspace-base", properties: ["workspace_owner_object_id": .string(owner.id)])
+            _ = try await api.call(
+                .post, "/api/workspaces/\(ws)/users/assign", as: admin,
+                json: ["role_id": "AirlockManager", "user_ids": [.string(manager.id)]])
+            let svc = try await api.createAndWait("/api/workspaces/\(ws)/workspace-services", template: "tre-service-jupyterlab", as: owner)
+            let listPath = "/api/workspaces/\(ws)/workspace-service-templates/tre-service-jupyterlab/user-resource-templates"
+            let forOwner = try await api.call(.get, listPath, as: owner).json["templates"]?.arrayValue ?? []
+            #expect(forOwner.contains { $0["name"] == "tre-user-resource-notebook" })
+            let forManager = try await api.call(.get, listPath, as: manager).json["templates"]?.arrayValue ?? []
+            #expect(!forManager.contains { $0["name"] == "tre-user-resource-notebook" }, "the notebook is for owners and researchers")
+            let refused = try await api.call(
+                .post, "/api/workspaces/\(ws)/workspace-services/\(svc)/user-resources", as: manager,
+                json: ["templateName": "tre-user-resource-notebook", "properties": ["display_name": "N", "description": "d"]])
+            #expect(refused.status == .forbidden)
+            #expect(refused.text.contains("not authorized to use template"))
+        }
+    }
+
+    @Test("built-in templates register once: a restart adds nothing, a new version folder becomes current")
+    func builtInRegistration() async throws {
+        let templates = try TestPaths.combinedTemplates()
+        let first = try await TestEnclave.make(workers: 0, templatesDir: templates)
+        defer { first.remove() }
+        let before = try await first.deps.store.templates(type: .workspace, name: nil, parent: nil)
+        // A second start on the same data dir, with a new version of one template added.
+        let fm = FileManager.default
+        let source = URL(fileURLWithPath: templates).appendingPathComponent("workspaces/test-workspace")
+        let copy = URL(fileURLWithPath: templates).appendingPathComponent("workspaces/test-workspace-v2")
+        try fm.copyItem(at: source, to: copy)
+        let manifest = copy.appendingPathComponent("bundle.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "version: 1.0.0", with: "version: 1.1.0")
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        var config = first.deps.configuration
+        config.templatesDir = templates
+        let second = try await buildDependencies(config)
+        let after = try await second.store.templates(type: .workspace, name: nil, parent: nil)
+        #expect(after.count == before.count + 1)
+        let versions = after.filter { $0.name == "tre-test-workspace" }
+        #expect(versions.map(\.version) == ["1.0.0", "1.1.0"])
+        #expect(versions.filter(\.current).map(\.version) == ["1.1.0"])
     }
 }
