@@ -24,6 +24,11 @@ public struct TokenVerifier: Sendable {
 
     /// The caller's identity, or a 401 `EnclaveError` saying what was wrong.
     public func verify(_ token: String, now: Date = Date()) async throws(EnclaveError) -> User {
+        try await verifyWithExpiry(token, now: now).user
+    }
+
+    /// The caller's identity and when the token stops being valid (for `VerifiedTokenCache`).
+    public func verifyWithExpiry(_ token: String, now: Date = Date()) async throws(EnclaveError) -> (user: User, expires: Date) {
         let claims: TokenClaims
         do {
             claims = try await keys.verify(token, as: TokenClaims.self)
@@ -44,8 +49,9 @@ public struct TokenVerifier: Sendable {
         guard let id = claims.oid ?? claims.sub?.value, !id.isEmpty else {
             throw .unauthorized("Invalid token: it names no user (oid or sub)")
         }
-        return User(
+        let user = User(
             id: id, name: claims.name ?? "", email: claims.email ?? claims.preferred_username ?? "",
             roles: claims.roles ?? [])
+        return (user, exp.value.addingTimeInterval(clockSkew))
     }
 }

@@ -105,7 +105,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     let api = router.group("api")
         .add(
             middleware: TokenAuthMiddleware(
-                verifier: deps.verifier, store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
+                verifier: deps.verifier, cache: VerifiedTokenCache(), store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
         .group(context: AuthenticatedContext.self)
     TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)
     WorkspacesController(routes: routes).register(on: api)

@@ -41,6 +41,8 @@ public protocol TemplateRepository: Sendable {
     func register(_ template: ResourceTemplate) async throws -> ResourceTemplate
     /// Versions of a template; `parent` scopes user-resource templates to their workspace-service template.
     func templates(type: ResourceType, name: String?, parent: String?) async throws -> [ResourceTemplate]
+    /// Only the registered version strings of one template: `availableUpgrades` needs no schemas.
+    func templateVersions(type: ResourceType, name: String, parent: String?) async throws -> [String]
 }
 
 /// Operations and their steps.

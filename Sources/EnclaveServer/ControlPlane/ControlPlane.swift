@@ -61,9 +61,9 @@ public struct ControlPlane: Sendable {
     /// Registered versions newer than the resource's, flagging major upgrades as needing force.
     public func availableUpgrades(for resource: Resource) async throws -> [AvailableUpgrade] {
         let parentTemplate = try await parentServiceTemplateName(of: resource)
-        let registered = try await store.templates(
+        let registered = try await store.templateVersions(
             type: resource.resourceType, name: resource.templateName, parent: parentTemplate)
-        return SemanticVersion.availableUpgrades(from: resource.templateVersion, registered: registered.map(\.version))
+        return SemanticVersion.availableUpgrades(from: resource.templateVersion, registered: registered)
     }
 
     func parentServiceTemplateName(of resource: Resource) async throws -> String? {

@@ -14,6 +14,7 @@ import Synchronization
 struct TokenAuthMiddleware: RouterMiddleware {
     typealias Context = EnclaveRequestContext
     let verifier: TokenVerifier
+    let cache: VerifiedTokenCache
     let store: any Store
     let seen: SeenUsers
     let now: @Sendable () -> Double
@@ -26,7 +27,7 @@ struct TokenAuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw EnclaveError.unauthorized("Could not validate credentials: the Authorization header must be 'Bearer <token>'")
         }
-        let user = try await verifier.verify(String(parts[1]))
+        let user = try await cache.user(for: String(parts[1]), verifier: verifier)
         var context = context
         context.user = user
         context.logger[metadataKey: "user"] = .string(user.id)

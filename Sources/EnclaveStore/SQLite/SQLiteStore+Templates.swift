@@ -47,6 +47,15 @@ extension SQLiteStore {
         }
     }
 
+    public func templateVersions(type: ResourceType, name: String, parent: String?) async throws -> [String] {
+        let args: StatementArguments = [type.rawValue, name, parent ?? ""]
+        return try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT version FROM templates WHERE type = ? AND name = ? AND parent = ? ORDER BY registered_seq",
+                arguments: args)
+        }
+    }
+
     public func templates(type: ResourceType, name: String?, parent: String?) async throws -> [ResourceTemplate] {
         var sql = "SELECT doc FROM templates WHERE type = ?"
         var arguments: StatementArguments = [type.rawValue]
