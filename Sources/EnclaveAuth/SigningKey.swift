@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 public import JWTKit
 
 /// The data dir's ES256 signing key, and the JWKS that publishes its public half.

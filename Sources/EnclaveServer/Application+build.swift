@@ -1,7 +1,7 @@
 import Crypto
-public import EnclaveAPI
+import EnclaveAPI
 public import EnclaveAuth
-public import EnclaveCore
+import EnclaveCore
 public import EnclaveEngine
 public import EnclaveStore
 import Foundation

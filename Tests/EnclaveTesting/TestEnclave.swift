@@ -1,8 +1,8 @@
 public import EnclaveAuth
 public import EnclaveCore
-public import EnclaveEngine
+import EnclaveEngine
 public import EnclaveServer
-public import EnclaveStore
+import EnclaveStore
 public import Foundation
 import Logging
 

@@ -48,7 +48,7 @@ final class EnclaveProcess: @unchecked Sendable {
 
     init(_ arguments: [String], log: URL) throws {
         logFile = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: try EnclaveBinary.path)
         process.arguments = arguments

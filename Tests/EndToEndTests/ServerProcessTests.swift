@@ -64,7 +64,7 @@ struct ServerProcessTests {
         ])
         let api = LiveAPI(base: base, token: token)
         // Only the first attempt of any action is slow, so a retried step finishes quickly.
-        FileManager.default.createFile(atPath: data.appendingPathComponent("slow-first-only").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: data.appendingPathComponent("slow-first-only").path, contents: nil)
 
         let doomed = try EnclaveProcess(["worker", "--workers", "2"] + common, log: data.appendingPathComponent("worker-a.log"))
         func create(_ template: String) async throws -> String {

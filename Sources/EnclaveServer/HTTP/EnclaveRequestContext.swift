@@ -1,6 +1,6 @@
 public import EnclaveCore
 public import Hummingbird
-public import Logging
+import Logging
 
 /// The request context: the caller's identity once the auth middleware has verified a token.
 public struct EnclaveRequestContext: RequestContext {
