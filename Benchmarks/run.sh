@@ -9,7 +9,8 @@
 #      idle RSS after start and after a GET load.
 #
 # Nothing is installed: wrk must already be there (Debian/Ubuntu: apt-get install wrk).
-# Tunables (environment): ROUNDS DURATION CONNECTIONS OPS INFLIGHT WORKER_COUNTS STARTUP_RUNS PORT_BASE KEEP.
+# Tunables (environment): ROUNDS DURATION CONNECTIONS OPS INFLIGHT WORKER_COUNTS STARTUP_RUNS PORT_BASE,
+# KEEP=1 (keep the scratch dir with server logs), SKIP_BUILD=1 (reuse the release binaries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +29,18 @@ if ! command -v wrk >/dev/null 2>&1; then
     exit 1
 fi
 
-echo "== building (release)"
-swift build -c release --product enclave --product enclave-bench 2>&1 | grep -Ev "unhandled|^\[" || true
-BIN=$(swift build -c release --show-bin-path)
-[ -x "$BIN/enclave" ] && [ -x "$BIN/enclave-bench" ] || { echo "release build failed" >&2; exit 1; }
-
 WORK=$(mktemp -d /tmp/enclave-bench.XXXXXX)
+echo "== building (release)"
+if [ -n "${SKIP_BUILD:-}" ]; then
+    echo "SKIP_BUILD set: using the release binaries already built" >"$WORK/build.log"
+# One product per invocation: given two --product flags, SwiftPM builds only the last.
+elif ! { swift build -c release --product enclave && swift build -c release --product enclave-bench; } >"$WORK/build.log" 2>&1; then
+    tail -40 "$WORK/build.log" >&2
+    echo "release build failed (full log: $WORK/build.log)" >&2
+    exit 1
+fi
+grep -E "^Build .*complete" "$WORK/build.log" || true
+BIN=$(swift build -c release --show-bin-path)
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -61,6 +68,9 @@ wait_healthy() {
     echo "no 200 from $url/api/health" >&2
     return 1
 }
+
+# "own children" CPU ticks of a process: utime+stime, and cutime+cstime of the children it reaped.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13, $14 + $15 }'; }
 
 rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
@@ -155,24 +165,41 @@ stop "$SERVE_PID"
 
 echo
 echo "== 2. operations end to end: $OPS workspaces, no-op exec install, $INFLIGHT in flight"
-for workers in $WORKER_COUNTS; do
+# One server with $1 workers, a fresh data dir, $OPS operations polled from $2 ms backing off to $3 ms.
+run_ops() {
+    local workers=$1 poll_start=$2 poll_max=$3 port dir status cpu_before cpu_after
     machine
     port=$((PORT_BASE + 3))
-    dir="$WORK/ops-$workers"
+    dir="$WORK/ops-$workers-$poll_start"
     mkdir -p "$dir"
     "$BIN/enclave" serve --data-dir "$dir/data" --port "$port" --templates "$TEMPLATES" --workers "$workers" >"$dir/serve.log" 2>&1 &
     OPS_PID=$!
     PIDS+=("$OPS_PID")
     wait_healthy "http://127.0.0.1:$port"
     TOKEN=$("$BIN/enclave" token --data-dir "$dir/data" --user bench --name Bench --email bench@localhost --role TREAdmin)
-    echo "-- workers $workers"
+    echo "-- workers $workers, polls from $poll_start ms up to $poll_max ms"
     status=0
-    "$BIN/enclave-bench" operations --url "http://127.0.0.1:$port" --token "$TOKEN" --count "$OPS" \
-        --concurrency "$INFLIGHT" --install-log "$dir/data/bench-installs.log" || status=$?
+    cpu_before=$(cpu_ticks "$OPS_PID")
+    TIMEFORMAT="load generator (enclave-bench operations) cpu: user %U s, sys %S s, wall %R s"
+    time "$BIN/enclave-bench" operations --url "http://127.0.0.1:$port" --token "$TOKEN" --count "$OPS" \
+        --concurrency "$INFLIGHT" --install-log "$dir/data/bench-installs.log" \
+        --poll-start-ms "$poll_start" --poll-max-ms "$poll_max" || status=$?
+    cpu_after=$(cpu_ticks "$OPS_PID")
+    echo "$cpu_before $cpu_after" | awk -v ops="$OPS" -v hz="$(getconf CLK_TCK)" '{
+        printf "cpu per operation: server %.2f ms (including the polls), step processes (children) %.2f ms\n",
+            ($3 - $1) * 1000 / hz / ops, ($4 - $2) * 1000 / hz / ops }'
     stop "$OPS_PID"
     [ "$status" = 0 ] || { echo "operations benchmark failed (lost or duplicated operations)" >&2; KEEP=1; exit 1; }
+}
+
+last_workers=2
+for workers in $WORKER_COUNTS; do
+    run_ops "$workers" 5 50
     echo "-- the exec deployer alone, $workers at once (no HTTP, no SQLite, no queue)"
     "$BIN/enclave-bench" deployer --templates "$TEMPLATES" --data-dir "$WORK/deployer-$workers" --count "$OPS" --concurrency "$workers"
+    last_workers=$workers
 done
+echo "-- again with few polls (every 200 ms): what the operations cost without most of the watching"
+run_ops "$last_workers" 200 200
 echo
 echo "goal: >= 500 operations/s on SQLite"
