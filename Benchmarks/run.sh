@@ -192,14 +192,12 @@ run_ops() {
     [ "$status" = 0 ] || { echo "operations benchmark failed (lost or duplicated operations)" >&2; KEEP=1; exit 1; }
 }
 
-last_workers=2
 for workers in $WORKER_COUNTS; do
     run_ops "$workers" 5 50
+    echo "-- again with few polls (every 200 ms): what the operations cost without most of the watching"
+    run_ops "$workers" 200 200
     echo "-- the exec deployer alone, $workers at once (no HTTP, no SQLite, no queue)"
     "$BIN/enclave-bench" deployer --templates "$TEMPLATES" --data-dir "$WORK/deployer-$workers" --count "$OPS" --concurrency "$workers"
-    last_workers=$workers
 done
-echo "-- again with few polls (every 200 ms): what the operations cost without most of the watching"
-run_ops "$last_workers" 200 200
 echo
 echo "goal: >= 500 operations/s on SQLite"
