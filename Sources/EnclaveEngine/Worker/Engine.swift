@@ -53,7 +53,7 @@ public struct Engine: Service {
                 }
             }
         } onGracefulShutdown: {
-            signal.ring()
+            signal.ringAll()
         }
         logger.info("engine stopped")
     }

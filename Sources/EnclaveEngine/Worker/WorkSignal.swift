@@ -16,12 +16,27 @@ public final class WorkSignal: Sendable {
 
     public init() {}
 
-    /// Wakes every waiting worker (or the next one to wait, if none is waiting).
+    /// Wakes one waiting worker for each ring (or the next one to wait, if none is waiting).
+    ///
+    /// One ring announces one enqueued step, so waking every idle worker would send all but one of
+    /// them into an empty claim transaction (measured: 3.6 claims per operation with 8 workers).
     public func ring() {
+        let woken = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let id = state.waiters.keys.min() else {
+                state.pending = true
+                return nil
+            }
+            return state.waiters.removeValue(forKey: id)
+        }
+        woken?.resume()
+    }
+
+    /// Wakes every waiting worker: for shutdown, when all of them must notice at once.
+    public func ringAll() {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             let list = Array(state.waiters.values)
             state.waiters.removeAll()
-            if list.isEmpty { state.pending = true }
+            state.pending = true
             return list
         }
         for continuation in woken { continuation.resume() }
