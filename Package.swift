@@ -51,7 +51,12 @@ let package = Package(
             name: "EnclaveAuth",
             dependencies: [
                 "EnclaveCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,7 +135,12 @@ let package = Package(
         ),
         .target(
             name: "EnclaveTesting",
-            dependencies: ["EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveServer"],
+            dependencies: [
+                "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/EnclaveTesting",
             swiftSettings: swiftSettings
         ),

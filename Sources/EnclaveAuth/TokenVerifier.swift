@@ -2,24 +2,49 @@ public import EnclaveCore
 public import Foundation
 import JWTKit
 
-/// Verifies bearer tokens against a JWKS: Enclave's own key today, any OIDC issuer's keys tomorrow.
-///
-/// Accepts only asymmetric algorithms (the collection holds only the JWKS's RSA/EC keys, so `none` and
-/// HMAC tokens have no key to verify with), and checks `iss`, `aud`, `exp` and `nbf` with a small skew.
-/// Errors are 401s worded as Azure TRE words them.
-public struct TokenVerifier: Sendable {
-    let keys: JWTKeyCollection
-    public let issuer: String
-    public let audience: String
-    public let clockSkew: TimeInterval
+/// Anything that turns a bearer token into a verified user (one issuer's `TokenVerifier`, or
+/// `TrustedIssuers` choosing among several).
+public protocol BearerTokenVerifying: Sendable {
+    /// The caller's identity and when the token stops being valid, or a 401 `EnclaveError`.
+    func verifyWithExpiry(_ token: String, now: Date) async throws(EnclaveError) -> (user: User, expires: Date)
+}
 
+/// Where a verifier gets its keys: a fixed JWKS (Enclave's own key) or an identity provider's,
+/// fetched and refreshed (`OIDCKeyProvider`).
+public protocol VerificationKeySource: Sendable {
+    /// The current keys; when `kid` is not among them the source may refresh first (rate-limited).
+    func keys(forKid kid: String?) async -> VerificationKeySet
+}
+
+/// A key source that never changes: Enclave's own signing key.
+public struct StaticKeySource: VerificationKeySource {
+    public let keySet: VerificationKeySet
+    public init(keySet: VerificationKeySet) { self.keySet = keySet }
+    public func keys(forKid kid: String?) async -> VerificationKeySet { keySet }
+}
+
+/// Verifies bearer tokens of one issuer: its keys, its claim rules.
+///
+/// The order matters: the token's size and header are checked before anything is decoded
+/// (`UnverifiedToken`), the key must exist and match the algorithm (`VerificationKeySet`), then the
+/// signature, and only then are claims read (`ClaimRules`). Errors are 401s worded as Azure TRE words them.
+public struct TokenVerifier: BearerTokenVerifying {
+    let keySource: any VerificationKeySource
+    public let rules: ClaimRules
+
+    public var issuer: String { rules.issuer }
+
+    public init(keySource: any VerificationKeySource, rules: ClaimRules) {
+        self.keySource = keySource
+        self.rules = rules
+    }
+
+    /// A verifier for a fixed JWKS (Enclave's own key), with one audience.
     public init(jwksJSON: String, issuer: String, audience: String, clockSkew: TimeInterval = 60) async throws {
-        let keys = JWTKeyCollection()
-        try await keys.add(jwksJSON: jwksJSON)
-        self.keys = keys
-        self.issuer = issuer
-        self.audience = audience
-        self.clockSkew = clockSkew
+        let keySet = try await VerificationKeySet.parse(jwksJSON: Data(jwksJSON.utf8))
+        self.init(
+            keySource: StaticKeySource(keySet: keySet),
+            rules: ClaimRules(issuer: issuer, audiences: [audience], clockSkew: clockSkew))
     }
 
     /// The caller's identity, or a 401 `EnclaveError` saying what was wrong.
@@ -27,31 +52,22 @@ public struct TokenVerifier: Sendable {
         try await verifyWithExpiry(token, now: now).user
     }
 
-    /// The caller's identity and when the token stops being valid (for `VerifiedTokenCache`).
     public func verifyWithExpiry(_ token: String, now: Date = Date()) async throws(EnclaveError) -> (user: User, expires: Date) {
-        let claims: TokenClaims
+        try await verifyWithExpiry(UnverifiedToken(token), token: token, now: now)
+    }
+
+    /// For `TrustedIssuers`, which has already parsed the header to route the token.
+    func verifyWithExpiry(_ parsed: UnverifiedToken, token: String, now: Date) async throws(EnclaveError)
+        -> (user: User, expires: Date)
+    {
+        let keySet = await keySource.keys(forKid: parsed.kid)
+        _ = try keySet.resolve(parsed)
+        let claims: RawClaims
         do {
-            claims = try await keys.verify(token, as: TokenClaims.self)
+            claims = try await keySet.verifySignature(token, as: RawClaims.self)
         } catch {
             throw .unauthorized("Invalid token: its signature or format could not be verified")
         }
-        guard let exp = claims.exp else { throw .unauthorized("Invalid token: it has no expiry (exp)") }
-        if exp.value.addingTimeInterval(clockSkew) < now { throw .unauthorized("Expired token signature") }
-        if let nbf = claims.nbf, nbf.value.addingTimeInterval(-clockSkew) > now {
-            throw .unauthorized("Invalid token: it is not valid yet (nbf)")
-        }
-        guard claims.iss?.value == issuer else {
-            throw .unauthorized("Invalid token: it was issued by '\(claims.iss?.value ?? "")', not '\(issuer)'")
-        }
-        guard let aud = claims.aud?.value, aud.contains(audience) else {
-            throw .unauthorized("Invalid token: its audience is not '\(audience)'")
-        }
-        guard let id = claims.oid ?? claims.sub?.value, !id.isEmpty else {
-            throw .unauthorized("Invalid token: it names no user (oid or sub)")
-        }
-        let user = User(
-            id: id, name: claims.name ?? "", email: claims.email ?? claims.preferred_username ?? "",
-            roles: claims.roles ?? [])
-        return (user, exp.value.addingTimeInterval(clockSkew))
+        return try rules.user(from: claims, now: now)
     }
 }

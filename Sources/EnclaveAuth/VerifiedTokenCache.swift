@@ -22,7 +22,7 @@ public final class VerifiedTokenCache: Sendable {
     }
 
     /// The verified user for `token`, from memory when possible.
-    public func user(for token: String, verifier: TokenVerifier, now: Date = Date()) async throws(EnclaveError) -> User {
+    public func user(for token: String, verifier: some BearerTokenVerifying, now: Date = Date()) async throws(EnclaveError) -> User {
         let cached = entries.withLock { map -> User? in
             guard let entry = map[token] else { return nil }
             if entry.expires < now {

@@ -8,6 +8,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 public import Prometheus
+import ServiceLifecycle
 
 /// Everything `enclave serve` can be told.
 public struct ServerConfiguration: Sendable {
@@ -21,11 +22,13 @@ public struct ServerConfiguration: Sendable {
     public var settings: ControlPlaneSettings
     public var leaseSeconds: Double
     public var logLevel: Logger.Level
+    /// An external OpenID Connect provider whose tokens are trusted besides Enclave's own; nil: none.
+    public var oidc: OIDCConfiguration?
 
     public init(
         dataDir: String = ".enclave", host: String = "127.0.0.1", port: Int = 8000, workers: Int = 2,
         templatesDir: String = "templates", issuer: String = "enclave", settings: ControlPlaneSettings = .init(),
-        leaseSeconds: Double = 30, logLevel: Logger.Level = .info
+        leaseSeconds: Double = 30, logLevel: Logger.Level = .info, oidc: OIDCConfiguration? = nil
     ) {
         self.dataDir = dataDir
         self.host = host
@@ -36,6 +39,7 @@ public struct ServerConfiguration: Sendable {
         self.settings = settings
         self.leaseSeconds = leaseSeconds
         self.logLevel = logLevel
+        self.oidc = oidc
     }
 
     public var databasePath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("enclave.sqlite").path }
@@ -46,7 +50,12 @@ public struct EnclaveDependencies: Sendable {
     public var configuration: ServerConfiguration
     public var store: any Store
     public var signingKey: SigningKey
+    /// Verifies Enclave's own tokens (issuer `configuration.issuer`).
     public var verifier: TokenVerifier
+    /// Every trusted issuer: Enclave's own verifier and, when configured, the external provider's.
+    public var tokens: TrustedIssuers
+    /// The external provider's key fetcher (a service of the application), when one is configured.
+    public var identityProvider: OIDCKeyProvider?
     public var deployer: any Deployer
     public var engine: Engine
     public var controlPlane: ControlPlane
@@ -66,6 +75,15 @@ public func buildDependencies(
     let secrets = SecretBox(key: try DataDirKeys.secretsKey(dataDir: configuration.dataDir))
     let verifier = try await TokenVerifier(
         jwksJSON: signingKey.jwksJSON, issuer: configuration.issuer, audience: configuration.settings.audience)
+    var identityProvider: OIDCKeyProvider?
+    var verifiers = [verifier]
+    if let oidc = configuration.oidc {
+        try oidc.validate()
+        let provider = OIDCKeyProvider(configuration: oidc, logger: logger)
+        identityProvider = provider
+        verifiers.append(TokenVerifier(keySource: provider, rules: oidc.rules))
+    }
+    let tokens = try TrustedIssuers(verifiers)
     let catalog = BundleCatalog.load(from: configuration.templatesDir)
     for problem in catalog.problems {
         logger.error("template bundle not loaded", metadata: ["problem": "\(problem)"])
@@ -80,7 +98,8 @@ public func buildDependencies(
         store: store, secrets: secrets, signal: signal, environment: environment, settings: configuration.settings)
     try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
     return EnclaveDependencies(
-        configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, deployer: deployer,
+        configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, tokens: tokens,
+        identityProvider: identityProvider, deployer: deployer,
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger)
 }
 
@@ -96,7 +115,8 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
         now: deps.controlPlane.environment.now)
     HealthController(
         store: deps.store, engine: status, deployers: [deps.deployer], settings: deps.configuration.settings,
-        jwksJSON: deps.signingKey.jwksJSON, openAPIDocument: try OpenAPIDocument.json()
+        identityProvider: deps.identityProvider, jwksJSON: deps.signingKey.jwksJSON,
+        openAPIDocument: try OpenAPIDocument.json()
     ).register(on: router)
     MetricsController(registry: deps.registry, store: deps.store, engine: status).register(on: router)
 
@@ -105,7 +125,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     let api = router.group("api")
         .add(
             middleware: TokenAuthMiddleware(
-                verifier: deps.verifier, cache: VerifiedTokenCache(), store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
+                verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
         .group(context: AuthenticatedContext.self)
     TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)
     WorkspacesController(routes: routes).register(on: api)
@@ -119,10 +139,12 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     let router = try buildRouter(deps)
     var logger = deps.logger
     logger.logLevel = deps.configuration.logLevel
+    var services: [any Service] = [deps.engine]
+    if let provider = deps.identityProvider { services.append(provider) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(deps.configuration.host, port: deps.configuration.port), serverName: "enclave"),
-        services: [deps.engine],
+        services: services,
         logger: logger)
 }
 

@@ -15,7 +15,10 @@ struct AuthenticationTests {
             let health = try await api.call(.get, "/api/health", as: nil)
             #expect(health.status == .ok)
             let services = health.json["services"]?.arrayValue ?? []
-            #expect(services.map { $0["service"]?.stringValue ?? "" } == ["Store", "Resource Processor", "Deployer: exec"])
+            #expect(
+                services.map { $0["service"]?.stringValue ?? "" }
+                    == ["Store", "Resource Processor", "Deployer: exec", "Identity provider"])
+            #expect(services.last?["message"]?.stringValue?.contains("no external OIDC provider") == true)
             #expect(services.allSatisfy { $0["status"] == "OK" })
             #expect(try await api.call(.get, "/api/ping", as: nil).text == "\"pong\"")
             #expect(try await api.call(.get, "/api/.metadata", as: nil).json["api_client_id"] == "api://enclave")

@@ -13,6 +13,8 @@ struct HealthController: Sendable {
     let engine: EngineStatus
     let deployers: [any Deployer]
     let settings: ControlPlaneSettings
+    /// The external OIDC provider's key fetcher; nil when only Enclave's own tokens are trusted.
+    let identityProvider: OIDCKeyProvider?
     let jwksJSON: String
     let openAPIDocument: Data
 
@@ -59,7 +61,19 @@ struct HealthController: Sendable {
             services.append(
                 ServiceHealth(service: "Deployer: \(deployer.name)", status: problem == nil ? "OK" : "Not OK", message: problem ?? ""))
         }
+        services.append(await identityHealth())
         return try JSONBody.response(Envelope("services", services))
+    }
+
+    /// Whether bearer tokens from the configured external provider can be verified now.
+    func identityHealth() async -> ServiceHealth {
+        guard let identityProvider else {
+            return ServiceHealth(
+                service: "Identity provider", status: "OK",
+                message: "Enclave's own tokens only (issuer and JWKS of this server); no external OIDC provider configured")
+        }
+        let status = await identityProvider.status
+        return ServiceHealth(service: "Identity provider", status: status.ok ? "OK" : "Not OK", message: status.message)
     }
 }
 

@@ -13,7 +13,7 @@ import Synchronization
 /// the verifier's reason.
 struct TokenAuthMiddleware: RouterMiddleware {
     typealias Context = EnclaveRequestContext
-    let verifier: TokenVerifier
+    let verifier: TrustedIssuers
     let cache: VerifiedTokenCache
     let store: any Store
     let seen: SeenUsers

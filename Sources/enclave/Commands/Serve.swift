@@ -44,10 +44,72 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
+/// `enclave serve`'s options for trusting an external OpenID Connect provider (Entra ID, Keycloak, …).
+///
+/// The client secret is read from the environment or a file, never from a flag: flags show in `ps`.
+struct OIDCOptions: ParsableArguments {
+    private static let env = ProcessInfo.processInfo.environment
+
+    @Option(help: "External OIDC issuer URL, exactly as in its tokens' iss (Entra ID: https://login.microsoftonline.com/<tenant>/v2.0).")
+    var oidcIssuer: String? = env["ENCLAVE_OIDC_ISSUER"]
+
+    @Option(help: "Accepted aud of the provider's tokens; repeatable (default: the client id).")
+    var oidcAudience: [String] = env["ENCLAVE_OIDC_AUDIENCE"].map { [$0] } ?? []
+
+    @Option(help: "The OIDC client id registered for Enclave (also the default audience).")
+    var oidcClientId: String? = env["ENCLAVE_OIDC_CLIENT_ID"]
+
+    @Option(help: "File holding the OIDC client secret (or set ENCLAVE_OIDC_CLIENT_SECRET).")
+    var oidcClientSecretFile: String? = env["ENCLAVE_OIDC_CLIENT_SECRET_FILE"]
+
+    @Option(help: "Claim (or dotted path) holding role names, e.g. realm_access.roles for Keycloak.")
+    var oidcRolesClaim: String = env["ENCLAVE_OIDC_ROLES_CLAIM"] ?? "roles"
+
+    @Option(help: "Claim holding group ids, for --oidc-group-role.")
+    var oidcGroupsClaim: String = env["ENCLAVE_OIDC_GROUPS_CLAIM"] ?? "groups"
+
+    @Option(help: "Grant a core role to members of a group: <group-id>=TREAdmin|TREUser; repeatable.")
+    var oidcGroupRole: [String] = []
+
+    func validate() throws {
+        if oidcIssuer == nil && (oidcClientId != nil || !oidcAudience.isEmpty || !oidcGroupRole.isEmpty) {
+            throw ValidationError("--oidc-client-id, --oidc-audience and --oidc-group-role need --oidc-issuer")
+        }
+        for mapping in oidcGroupRole {
+            do { _ = try OIDCConfiguration.parseGroupRole(mapping) } catch { throw ValidationError(error.message) }
+        }
+    }
+
+    /// The provider's configuration, or nil when no issuer is given.
+    func configuration() throws -> OIDCConfiguration? {
+        guard let issuer = oidcIssuer, !issuer.isEmpty else { return nil }
+        var secret = Self.env["ENCLAVE_OIDC_CLIENT_SECRET"]
+        if let file = oidcClientSecretFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("Cannot read the OIDC client secret file \(file)")
+            }
+            secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var groupRoles: [String: CoreRole] = [:]
+        for mapping in oidcGroupRole {
+            let (group, role) = try OIDCConfiguration.parseGroupRole(mapping)
+            groupRoles[group] = role
+        }
+        let audiences = oidcAudience.isEmpty ? (oidcClientId.map { [$0] } ?? []) : oidcAudience
+        let config = OIDCConfiguration(
+            issuer: issuer, audiences: audiences, clientID: oidcClientId, clientSecret: secret,
+            rolesClaim: oidcRolesClaim, groupsClaim: oidcGroupsClaim, groupRoles: groupRoles)
+        do { try config.validate() } catch { throw ValidationError(error.message) }
+        return config
+    }
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the control plane: API, portal and in-process workers.")
 
     @OptionGroup var options: ServerOptions
+
+    @OptionGroup(title: "External identity provider") var oidc: OIDCOptions
 
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
@@ -59,7 +121,8 @@ struct Serve: AsyncParsableCommand {
     var workers: Int = 2
 
     func run() async throws {
-        let config = try options.configuration(host: host, port: port, workers: workers)
+        var config = try options.configuration(host: host, port: port, workers: workers)
+        config.oidc = try oidc.configuration()
         options.bootstrapLogging(config.logLevel)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
