@@ -4,15 +4,28 @@ import GRDB
 
 extension SQLiteStore {
     public func resource(id: String) async throws -> Resource? {
-        try await read { db in
-            try String.fetchOne(db, sql: "SELECT doc FROM resources WHERE id = ? AND deleted = 0", arguments: [id])
-        }.map { try DocumentCoding.decode(Resource.self, $0) }
+        try await cachedResource(id: id, includingDeleted: false)
     }
 
     public func resourceIncludingDeleted(id: String) async throws -> Resource? {
-        try await read { db in
-            try String.fetchOne(db, sql: "SELECT doc FROM resources WHERE id = ?", arguments: [id])
-        }.map { try DocumentCoding.decode(Resource.self, $0) }
+        try await cachedResource(id: id, includingDeleted: true)
+    }
+
+    /// Reads the row's etag first and decodes the document only when the cached copy is stale.
+    func cachedResource(id: String, includingDeleted: Bool) async throws -> Resource? {
+        let cache = decoded
+        let filter = includingDeleted ? "" : " AND deleted = 0"
+        return try await read { db -> Resource? in
+            guard let etag = try String.fetchOne(db, sql: "SELECT etag FROM resources WHERE id = ?\(filter)", arguments: [id])
+            else { return nil }
+            if let hit = cache.get(id, etag: etag) { return hit }
+            guard let doc = try String.fetchOne(db, sql: "SELECT doc FROM resources WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            let resource = try DocumentCoding.decode(Resource.self, doc)
+            cache.put(resource)
+            return resource
+        }
     }
 
     public func resources(_ filter: ResourceFilter) async throws -> [Resource] {

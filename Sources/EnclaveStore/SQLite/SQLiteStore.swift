@@ -9,6 +9,7 @@ import GRDB
 public final class SQLiteStore: Store {
     let pool: DatabasePool
     let path: String
+    let decoded = ResourceDecodeCache()
 
     /// Opens (creating if needed) the database and runs pending migrations.
     public init(path: String) throws {
