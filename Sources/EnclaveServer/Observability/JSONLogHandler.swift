@@ -1,13 +1,21 @@
 public import Logging
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Writes one JSON object per log line to stderr, so logs can be shipped and queried without parsing.
 ///
 /// Request logs carry Hummingbird's `hb.request.id`, which ties every line of one request together.
+/// Lines are built by hand (keys sorted, strings escaped) rather than through `JSONSerialization`:
+/// one line is written per request, and the generic encoder cost as much as the request itself.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     let label: String
+
+    static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     public init(label: String, level: Logger.Level = .info) {
         self.label = label
@@ -20,14 +28,50 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: String] = [
-            "ts": Date().formatted(.iso8601), "level": event.level.rawValue, "logger": label,
-            "message": event.message.description,
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
-            object[key] = value.description
+        var fields: [String: String] = [:]
+        for (key, value) in metadata { fields[key] = value.description }
+        if let extra = event.metadata { for (key, value) in extra { fields[key] = value.description } }
+        fields["ts"] = Self.timestamp.format(Date())
+        fields["level"] = event.level.rawValue
+        fields["logger"] = label
+        fields["message"] = event.message.description
+        var line = "{"
+        var first = true
+        for key in fields.keys.sorted() {
+            if !first { line += "," }
+            first = false
+            Self.appendQuoted(key, to: &line)
+            line += ":"
+            Self.appendQuoted(fields[key] ?? "", to: &line)
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        FileHandle.standardError.write(data + Data("\n".utf8))
+        line += "}\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(2, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+    }
+
+    /// Appends `text` as a JSON string literal (RFC 8259 escaping).
+    static func appendQuoted(_ text: String, to line: inout String) {
+        line += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case let s where s.value < 0x20:
+                let hex = String(s.value, radix: 16)
+                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        line += "\""
     }
 }
