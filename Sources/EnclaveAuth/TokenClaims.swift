@@ -17,10 +17,14 @@ public struct TokenClaims: JWTPayload, Equatable {
     public var email: String?
     public var preferred_username: String?
     public var roles: [String]?
+    /// How the user authenticated (RFC 8176): `["pwd","otp"]` from the built-in provider's sign-in,
+    /// `["operator"]` on tokens minted by `enclave token` with the data dir's key.
+    public var amr: [String]?
+    public var nonce: String?
 
     public init(
         iss: String, aud: String, exp: Date, iat: Date, sub: String, oid: String, name: String, email: String,
-        roles: [String]
+        roles: [String], amr: [String]? = nil, preferredUsername: String? = nil, nonce: String? = nil
     ) {
         self.iss = IssuerClaim(value: iss)
         self.aud = AudienceClaim(value: aud)
@@ -30,8 +34,10 @@ public struct TokenClaims: JWTPayload, Equatable {
         self.oid = oid
         self.name = name
         self.email = email
-        self.preferred_username = email
+        self.preferred_username = preferredUsername ?? email
         self.roles = roles
+        self.amr = amr
+        self.nonce = nonce
     }
 
     /// Signature checks happen in jwt-kit; claim checks happen in `TokenVerifier`, which words the errors.

@@ -40,11 +40,13 @@ public struct TokenVerifier: BearerTokenVerifying {
     }
 
     /// A verifier for a fixed JWKS (Enclave's own key), with one audience.
-    public init(jwksJSON: String, issuer: String, audience: String, clockSkew: TimeInterval = 60) async throws {
+    public init(
+        jwksJSON: String, issuer: String, audience: String, clockSkew: TimeInterval = 60, requiredAMR: Set<String> = []
+    ) async throws {
         let keySet = try await VerificationKeySet.parse(jwksJSON: Data(jwksJSON.utf8))
         self.init(
             keySource: StaticKeySource(keySet: keySet),
-            rules: ClaimRules(issuer: issuer, audiences: [audience], clockSkew: clockSkew))
+            rules: ClaimRules(issuer: issuer, audiences: [audience], clockSkew: clockSkew, requiredAMR: requiredAMR))
     }
 
     /// The caller's identity, or a 401 `EnclaveError` saying what was wrong.

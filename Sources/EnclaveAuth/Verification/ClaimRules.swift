@@ -68,11 +68,16 @@ public struct ClaimRules: Sendable {
     /// Group id (as the provider writes it in `groupsClaim`) → core role.
     public var groupRoles: [String: CoreRole]
     public var clockSkew: TimeInterval
+    /// When not empty, the token's `amr` must name at least one of these methods: `--require-mfa` sets
+    /// `["otp"]` for the built-in provider and `["otp", "operator"]` for Enclave's own operator tokens.
+    /// Empty for external providers, whose MFA policy is the provider's (Entra ID access tokens carry no `amr`).
+    public var requiredAMR: Set<String>
 
     public init(
         issuer: String, audiences: [String], rolesClaim: String = "roles", groupsClaim: String = "groups",
-        groupRoles: [String: CoreRole] = [:], clockSkew: TimeInterval = 60
+        groupRoles: [String: CoreRole] = [:], clockSkew: TimeInterval = 60, requiredAMR: Set<String> = []
     ) {
+        self.requiredAMR = requiredAMR
         self.issuer = issuer
         self.audiences = audiences
         self.rolesClaim = rolesClaim
@@ -95,6 +100,10 @@ public struct ClaimRules: Sendable {
         let aud = RawClaims.strings(claims.claims["aud"])
         guard aud.contains(where: audiences.contains) else {
             throw .unauthorized("Invalid token: its audience is not '\(audiences.joined(separator: "' or '"))'")
+        }
+        if !requiredAMR.isEmpty, !RawClaims.strings(claims.claims["amr"]).contains(where: requiredAMR.contains) {
+            throw .unauthorized(
+                "Multi-factor sign-in required: this token's amr does not include 'otp' (sign in again with your authenticator code)")
         }
         guard let id = claims.string("oid") ?? claims.string("sub") else {
             throw .unauthorized("Invalid token: it names no user (oid or sub)")

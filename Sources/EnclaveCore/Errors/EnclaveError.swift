@@ -5,7 +5,7 @@
 public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, conflict, payloadTooLarge
-        case unprocessable, serviceUnavailable, `internal`
+        case unprocessable, tooManyRequests, serviceUnavailable, `internal`
     }
 
     public var kind: Kind
@@ -27,6 +27,7 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
         case .conflict: 409
         case .payloadTooLarge: 413
         case .unprocessable: 422
+        case .tooManyRequests: 429
         case .serviceUnavailable: 503
         case .internal: 500
         }
@@ -42,6 +43,7 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func unprocessable(_ message: String) -> EnclaveError { .init(.unprocessable, message) }
     public static func methodNotAllowed(_ message: String) -> EnclaveError { .init(.methodNotAllowed, message) }
     public static func payloadTooLarge(_ message: String) -> EnclaveError { .init(.payloadTooLarge, message) }
+    public static func tooManyRequests(_ message: String) -> EnclaveError { .init(.tooManyRequests, message) }
     public static func serviceUnavailable(_ message: String) -> EnclaveError { .init(.serviceUnavailable, message) }
     public static func `internal`(_ message: String) -> EnclaveError { .init(.internal, message) }
 

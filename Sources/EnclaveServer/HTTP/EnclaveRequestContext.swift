@@ -1,15 +1,19 @@
 public import EnclaveCore
 public import Hummingbird
 import Logging
+import NIOCore
 
 /// The request context: the caller's identity once the auth middleware has verified a token.
 public struct EnclaveRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `TokenAuthMiddleware`; nil on unauthenticated routes.
     public var user: User?
+    /// The peer's IP address, for per-address sign-in rate limits (nil in in-process tests without a socket).
+    public var remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are collected explicitly (`JSONBody`) with Enclave's 1 MiB limit.
