@@ -150,7 +150,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EnclaveCoreTests", dependencies: ["EnclaveCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EnclaveStoreTests", dependencies: ["EnclaveStore", "EnclaveTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnclaveStoreTests",
+            dependencies: ["EnclaveStore", "EnclaveTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EnclaveAuthTests", dependencies: ["EnclaveAuth", "EnclaveTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EnclaveEngineTests", dependencies: ["EnclaveEngine", "EnclaveTesting"], swiftSettings: swiftSettings),
         .testTarget(

@@ -127,10 +127,12 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
             middleware: TokenAuthMiddleware(
                 verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
         .group(context: AuthenticatedContext.self)
+        .add(middleware: AuditDenialMiddleware(store: deps.store, environment: deps.controlPlane.environment))
     TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)
     WorkspacesController(routes: routes).register(on: api)
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
+    AuditController(store: deps.store, access: access).register(on: api)
     return router
 }
 

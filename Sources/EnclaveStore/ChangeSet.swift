@@ -19,15 +19,21 @@ public struct ChangeSet: Sendable {
     public var requireLeases: [JobCompletion] = []
     /// Sealed secret values per resource id, replacing what was stored before.
     public var putSecrets: [String: String] = [:]
-    /// Workspace role assignments created with the change (a new workspace's owner).
+    /// Workspace role assignments created with the change (a new workspace's owner, or an admin's assignment).
+    /// Assigning a role already held is not an error.
     public var assignRoles: [RoleAssignment] = []
+    /// Workspace role assignments removed with the change; each must exist, or the whole change fails with 404.
+    public var unassignRoles: [RoleAssignment] = []
+    /// Audit records describing this change, appended to the chain in the same transaction, after everything else
+    /// has applied: nothing is audited that did not happen, and nothing happens that is not audited.
+    public var appendAudit: [AuditEntry] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         insertResources.isEmpty && updateResources.isEmpty && insertOperations.isEmpty && updateOperations.isEmpty
             && enqueue.isEmpty && completeJobs.isEmpty && requireLeases.isEmpty && putSecrets.isEmpty
-            && assignRoles.isEmpty
+            && assignRoles.isEmpty && unassignRoles.isEmpty && appendAudit.isEmpty
     }
 }
 

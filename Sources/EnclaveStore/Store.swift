@@ -36,9 +36,10 @@ public struct ResourceFilter: Sendable, Hashable {
 
 /// Registered templates (Azure TRE's `ResourceTemplates`): many versions per name, one current.
 public protocol TemplateRepository: Sendable {
-    /// Adds a version. Throws 409 if name+version exists; when `current`, the previous current version is demoted
-    /// in the same transaction; the first version of a name is always current.
-    func register(_ template: ResourceTemplate) async throws -> ResourceTemplate
+    /// Adds a version, with its audit record in the same transaction. Throws 409 if name+version exists; when
+    /// `current`, the previous current version is demoted in the same transaction; the first version of a name is
+    /// always current.
+    func register(_ template: ResourceTemplate, audit: AuditEntry) async throws -> ResourceTemplate
     /// Versions of a template; `parent` scopes user-resource templates to their workspace-service template.
     func templates(type: ResourceType, name: String?, parent: String?) async throws -> [ResourceTemplate]
     /// Only the registered version strings of one template: `availableUpgrades` needs no schemas.
@@ -56,13 +57,13 @@ public protocol OperationRepository: Sendable {
 }
 
 /// Who holds which role in which workspace, and every user the control plane has seen.
+///
+/// Roles change only through `ChangeSet.assignRoles`/`unassignRoles`, so every change commits with its audit record.
 public protocol IdentityRepository: Sendable {
     func assignments(workspaceId: String) async throws -> [RoleAssignment]
     func roles(userId: String, workspaceId: String) async throws -> Set<WorkspaceRole>
     /// Workspace ids where the user holds any role.
     func workspaceIds(userId: String) async throws -> Set<String>
-    func assign(workspaceId: String, userIds: [String], role: WorkspaceRole, now: Double) async throws
-    func unassign(workspaceId: String, userId: String, role: WorkspaceRole) async throws -> Bool
     /// Records the user's latest name and email (called on authenticated requests).
     func recordUserSeen(_ user: User, now: Double) async throws
     func knownUsers(ids: [String]) async throws -> [User]
@@ -81,11 +82,49 @@ public struct RoleAssignment: Sendable, Hashable, Codable {
     }
 }
 
+/// The append-only, hash-chained audit log.
+///
+/// There is deliberately no way to change or remove a record. Records that describe a change are appended by
+/// `commit` (`ChangeSet.appendAudit`) in the change's own transaction; the store assigns each its sequence
+/// number and hashes inside the write transaction, after the last record's hash, so concurrent writers —
+/// even in other processes — extend one chain.
+public protocol AuditRepository: Sendable {
+    /// Appends records that accompany no other change (denials).
+    func appendAudit(_ entries: [AuditEntry]) async throws
+    /// Records matching the filter with a sequence number greater than `after`, oldest first, at most `limit`.
+    /// With an empty filter this pages through the whole chain, as verification needs.
+    func auditRecords(_ filter: AuditFilter, after: Int?, limit: Int) async throws -> [AuditRecord]
+}
+
+/// Which audit records to read. Every set field must match.
+public struct AuditFilter: Sendable, Hashable {
+    public var actorId: String?
+    /// An action (`resource.create`) or a family of them by dotted prefix (`resource`).
+    public var action: String?
+    /// A target, or everything under it by path prefix (`/workspaces/{id}` includes its services).
+    public var target: String?
+    /// Inclusive lower bound, seconds since 1970.
+    public var from: Double?
+    /// Exclusive upper bound, seconds since 1970.
+    public var to: Double?
+
+    public init(actorId: String? = nil, action: String? = nil, target: String? = nil, from: Double? = nil, to: Double? = nil) {
+        self.actorId = actorId
+        self.action = action
+        self.target = target
+        self.from = from
+        self.to = to
+    }
+}
+
 /// The whole persistent state of a control plane, behind one protocol so SQLite and PostgreSQL are interchangeable.
-public protocol Store: ResourceRepository, TemplateRepository, OperationRepository, IdentityRepository, StepQueue {
-    /// Applies a change set atomically: all of it or none of it.
+public protocol Store: ResourceRepository, TemplateRepository, OperationRepository, IdentityRepository, AuditRepository,
+    StepQueue
+{
+    /// Applies a change set atomically: all of it or none of it, audit records included.
     ///
     /// - Throws: `EnclaveError.staleEtag` (409) when an update's expected etag no longer matches;
+    ///   `EnclaveError.notFound` when a role to unassign is not held;
     ///   `StoreError.leaseLost` when a job the change completes is no longer held by that worker.
     func commit(_ changes: ChangeSet) async throws
     /// nil when the store answers; else what is wrong (for `/api/health`).

@@ -25,7 +25,7 @@ struct EngineRecoveryTests {
         props["display_name"] = "W"
         props["description"] = "d"
         return try await enclave.deps.controlPlane.create(
-            .workspace, templateName: template, properties: props, placement: .init(), actor: admin)
+            .workspace, templateName: template, properties: props, placement: .init(), actor: admin, requestId: nil)
     }
 
     func waitTerminal(_ enclave: TestEnclave, _ opId: String, timeout: Double = 20) async throws -> ResourceOperation {
@@ -84,7 +84,7 @@ struct EngineRecoveryTests {
         let b = try await create(enclave, template: "tre-test-workspace", properties: ["sleep_seconds": 0.6])
         // A second operation on `a` (a custom action) is queued behind its install.
         let poke = try await enclave.deps.controlPlane.invoke(
-            try #require(try await enclave.deps.store.resource(id: a.resourceId)), action: "poke", actor: admin)
+            try #require(try await enclave.deps.store.resource(id: a.resourceId)), action: "poke", actor: admin, requestId: nil)
         let runner = Task { try await engine(enclave, workers: 3, lease: 10).run() }
         defer { runner.cancel() }
         for id in [a.id, b.id, poke.id] { #expect(try await waitTerminal(enclave, id).status.isFailure == false) }

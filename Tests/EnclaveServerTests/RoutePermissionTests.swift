@@ -1,5 +1,6 @@
 import EnclaveCore
 import EnclaveServer
+import EnclaveStore
 import EnclaveTesting
 import Foundation
 import HTTPTypes
@@ -122,6 +123,8 @@ struct RoutePermissionTests {
             Route(method: .get, path: "\(fw)/operations/\(f.fwOp)", allowed: a),
             Route(method: .get, path: "\(fw)/history", allowed: a),
             Route(method: .get, path: "/api/operations", allowed: core),
+            // Audit
+            Route(method: .get, path: "/api/audit", allowed: a),
         ]
         return routes
     }
@@ -161,7 +164,10 @@ struct RoutePermissionTests {
         try await withAPI { api in
             let fixture = try await setUp(api)
             let routes = Self.routes(fixture)
+            let store = api.enclave.deps.store
+            let recordedBefore = try await store.auditRecords(AuditFilter(), after: nil, limit: 100_000).count
             var failures: [String] = []
+            var refusals = 0
             for route in routes {
                 for who in Who.allCases {
                     var headers: HTTPFields = [:]
@@ -169,6 +175,7 @@ struct RoutePermissionTests {
                     let reply = try await api.call(route.method, route.path, as: who.user, raw: route.body, headers: headers)
                     let denied = reply.status == .forbidden || reply.status == .unauthorized
                     let shouldAllow = route.allowed.contains(who)
+                    if !shouldAllow { refusals += 1 }
                     if shouldAllow && denied {
                         failures.append("\(route.method) \(route.path) as \(who): \(reply.status.code) \(reply.text)")
                     } else if !shouldAllow && reply.status != .forbidden {
@@ -183,6 +190,11 @@ struct RoutePermissionTests {
             // Nothing the allowed-but-invalid calls did changed state: W is still enabled and at version 0.
             let w = try await api.call(.get, "/api/workspaces/\(fixture.ws)", as: TestUsers.admin).json["workspace"]
             #expect(w?["isEnabled"] == true && w?["resourceVersion"] == 0)
+            // Every refusal left exactly one `auth.denied` record, and nothing else was recorded by the calls.
+            let recorded = try await store.auditRecords(AuditFilter(), after: recordedBefore, limit: 100_000)
+            let denials = recorded.filter { $0.action == .authDenied }
+            #expect(denials.count == refusals && recorded.count == refusals)
+            #expect(denials.allSatisfy { $0.outcome == .denied && $0.requestId != nil })
         }
     }
 

@@ -42,6 +42,12 @@ struct StoreContractTests {
             ])
     }
 
+    func registered(_ version: String) -> AuditEntry {
+        AuditEntry(
+            id: UUID().uuidString, time: 1, actor: .system, action: .templateRegister, target: "/workspace-templates/t",
+            details: ["templateVersion": .string(version)])
+    }
+
     func create(_ store: any Store, _ resource: Resource, enqueueAt: Double = 1) async throws -> ResourceOperation {
         let op = operation(for: resource)
         var changes = ChangeSet()
@@ -126,13 +132,15 @@ struct StoreContractTests {
                 id: UUID().uuidString, name: "t", title: "T", description: "", version: version, resourceType: .workspace,
                 current: current, schema: ["type": "object", "properties": [:]], customActions: [], parentWorkspaceService: nil)
         }
-        #expect(try await store.register(template("1.0.0", current: false)).current)
-        _ = try await store.register(template("1.1.0", current: false))
-        await #expect(throws: EnclaveError.self) { try await store.register(template("1.0.0", current: true)) }
-        _ = try await store.register(template("2.0.0", current: true))
+        #expect(try await store.register(template("1.0.0", current: false), audit: registered("1.0.0")).current)
+        _ = try await store.register(template("1.1.0", current: false), audit: registered("1.1.0"))
+        await #expect(throws: EnclaveError.self) { try await store.register(template("1.0.0", current: true), audit: registered("1.0.0")) }
+        _ = try await store.register(template("2.0.0", current: true), audit: registered("2.0.0"))
         let all = try await store.templates(type: .workspace, name: "t", parent: nil)
         #expect(all.map(\.version) == ["1.0.0", "1.1.0", "2.0.0"])
         #expect(all.filter(\.current).map(\.version) == ["2.0.0"])
+        let audit = try await store.auditRecords(AuditFilter(action: "template"), after: nil, limit: 10)
+        #expect(audit.map { $0.details["templateVersion"] } == ["1.0.0", "1.1.0", "2.0.0"], "the refused duplicate left no record")
     }
 
     @Test("steps of one resource are handed out one at a time, in order; other resources run in parallel", arguments: factories)
@@ -191,13 +199,22 @@ struct StoreContractTests {
     @Test("role assignments and seen users", arguments: factories)
     func identity(factory: Factory) async throws {
         let store = try factory.make()
-        try await store.assign(workspaceId: "ws1", userIds: ["a", "b"], role: .researcher, now: 1)
-        try await store.assign(workspaceId: "ws1", userIds: ["a"], role: .owner, now: 1)
-        try await store.assign(workspaceId: "ws1", userIds: ["a"], role: .owner, now: 2)  // idempotent
+        func roles(_ assign: [RoleAssignment] = [], unassign: [RoleAssignment] = []) async throws {
+            var changes = ChangeSet()
+            changes.assignRoles = assign
+            changes.unassignRoles = unassign
+            try await store.commit(changes)
+        }
+        try await roles([.init(workspaceId: "ws1", userId: "a", role: .researcher), .init(workspaceId: "ws1", userId: "b", role: .researcher)])
+        try await roles([.init(workspaceId: "ws1", userId: "a", role: .owner)])
+        try await roles([.init(workspaceId: "ws1", userId: "a", role: .owner)])  // idempotent
         #expect(try await store.roles(userId: "a", workspaceId: "ws1") == [.owner, .researcher])
         #expect(try await store.workspaceIds(userId: "b") == ["ws1"])
-        #expect(try await store.unassign(workspaceId: "ws1", userId: "b", role: .researcher))
-        #expect(try await !store.unassign(workspaceId: "ws1", userId: "b", role: .researcher))
+        try await roles(unassign: [.init(workspaceId: "ws1", userId: "b", role: .researcher)])
+        #expect(try await store.workspaceIds(userId: "b").isEmpty)
+        await #expect(throws: EnclaveError.self, "a role not held cannot be removed") {
+            try await roles(unassign: [.init(workspaceId: "ws1", userId: "b", role: .researcher)])
+        }
         try await store.recordUserSeen(User(id: "a", name: "Alice", email: "a@x", roles: ["TREUser"]), now: 1)
         try await store.recordUserSeen(User(id: "a", name: "Alice B", email: "a@x", roles: ["TREUser"]), now: 2)
         #expect(try await store.knownUsers(ids: ["a", "zz"]).map(\.name) == ["Alice B"])

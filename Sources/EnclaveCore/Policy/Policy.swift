@@ -13,6 +13,8 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case readSharedServices, manageSharedServices
     // Operations, users
     case listMyOperations, manageWorkspaceUsers
+    // The audit log (who did what): TREAdmin only, since it names every user and workspace.
+    case readAudit
 }
 
 /// The outcome of a policy check, with the message a denied caller sees.
@@ -48,7 +50,7 @@ public enum Policy {
 
         switch action {
         case .readWorkspaceTemplates, .registerTemplate, .createWorkspace, .manageWorkspace, .manageSharedServices,
-            .manageWorkspaceUsers:
+            .manageWorkspaceUsers, .readAudit:
             return need(admin, [a])
         case .readOtherTemplates, .listWorkspaces, .readWorkspaceScope, .readSharedServices, .listMyOperations:
             return need(core, [a, u])

@@ -28,7 +28,8 @@ enum BuiltInTemplates {
                 name: bundle.name, version: bundle.version, current: isNewer, json_schema: bundle.schema,
                 customActions: customActions(of: bundle))
             do {
-                _ = try await controlPlane.registerTemplate(registration, type: type, parent: parent)
+                _ = try await controlPlane.registerTemplate(
+                    registration, type: type, parent: parent, by: .system, requestId: nil)
                 logger.info("registered built-in template", metadata: ["template": "\(bundle.name)", "version": "\(bundle.version)"])
             } catch {
                 logger.error("built-in template rejected", metadata: ["template": "\(bundle.name)", "error": "\(error)"])

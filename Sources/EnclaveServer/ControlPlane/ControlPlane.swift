@@ -91,7 +91,7 @@ public struct ControlPlane: Sendable {
 
     public func create(
         _ type: ResourceType, templateName: String, properties input: [String: JSONValue], placement: Placement,
-        actor: Actor
+        actor: Actor, requestId: String?
     ) async throws -> ResourceOperation {
         let template: ResourceTemplate
         do {
@@ -158,9 +158,22 @@ public struct ControlPlane: Sendable {
         var changes = ChangeSet()
         changes.insertResources = [resource]
         changes.assignRoles = assignments
+        // The new workspace's owner is a role change like any other, so it gets its own record.
+        changes.appendAudit = assignments.map {
+            auditEntry(
+                .roleAssign, actor: actor, target: path, requestId: requestId,
+                details: ["role": .string($0.role.rawValue), "userIds": [.string($0.userId)]])
+        }
         if !secretValues.isEmpty { changes.putSecrets[id] = try secrets.seal(secretValues) }
         let op = try await plan(.install, primary: resource, scope: [resource], templates: [resource.id: template], actor: actor)
-        return try await submit(op, with: changes)
+        return try await submit(
+            op, with: changes,
+            audit: auditEntry(
+                .resourceCreate, actor: actor, target: path, requestId: requestId,
+                details: [
+                    "resourceType": .string(type.rawValue), "templateName": .string(template.name),
+                    "templateVersion": .string(template.version),
+                ]))
     }
 
     func templateListPath(_ type: ResourceType, parent: String?) -> String {
@@ -207,9 +220,9 @@ public struct ControlPlane: Sendable {
         }
     }
 
-    public func update(_ resource: Resource, patch: Patch, etag: String, forceVersionUpdate: Bool, actor: Actor) async throws
-        -> ResourceOperation
-    {
+    public func update(
+        _ resource: Resource, patch: Patch, etag: String, forceVersionUpdate: Bool, actor: Actor, requestId: String?
+    ) async throws -> ResourceOperation {
         if etag != "*" && etag != resource.etag { throw EnclaveError.staleEtag }
         var template = try await templateOf(resource)
         var updated = resource
@@ -266,7 +279,17 @@ public struct ControlPlane: Sendable {
             scope.sort { $0.depth > $1.depth }
         }
         let op = try await plan(.upgrade, primary: updated, scope: scope, templates: templates, actor: actor)
-        return try await submit(op, with: changes)
+        // Property names only: values may be sensitive, and the resource's history keeps the non-sensitive ones.
+        var details: [String: JSONValue] = ["resourceType": .string(resource.resourceType.rawValue)]
+        if let enabled = patch.isEnabled { details["isEnabled"] = .bool(enabled) }
+        if let props = patch.properties, !props.isEmpty { details["properties"] = .array(props.keys.sorted().map(JSONValue.string)) }
+        if updated.templateVersion != resource.templateVersion {
+            details["templateVersion"] = ["from": .string(resource.templateVersion), "to": .string(updated.templateVersion)]
+        }
+        if scope.count > 1 { details["cascade"] = .int(scope.count - 1) }
+        return try await submit(
+            op, with: changes,
+            audit: auditEntry(.resourceUpdate, actor: actor, target: resource.resourcePath, requestId: requestId, details: details))
     }
 
     func checkedUpgradeTarget(_ resource: Resource, to version: String, force: Bool) async throws -> ResourceTemplate {
@@ -283,7 +306,7 @@ public struct ControlPlane: Sendable {
 
     // MARK: Delete
 
-    public func delete(_ resource: Resource, actor: Actor) async throws -> ResourceOperation {
+    public func delete(_ resource: Resource, actor: Actor, requestId: String?) async throws -> ResourceOperation {
         var scope = [resource]
         if resource.resourceType == .workspace || resource.resourceType == .workspaceService {
             scope += try await descendants(of: resource)
@@ -305,12 +328,18 @@ public struct ControlPlane: Sendable {
         var templates: [String: ResourceTemplate] = [:]
         for r in scope { templates[r.id] = try await templateOf(r) }
         let op = try await plan(.uninstall, primary: resource, scope: scope, templates: templates, actor: actor)
-        return try await submit(op, with: ChangeSet())
+        var details: [String: JSONValue] = ["resourceType": .string(resource.resourceType.rawValue)]
+        if scope.count > 1 { details["cascade"] = .int(scope.count - 1) }
+        return try await submit(
+            op, with: ChangeSet(),
+            audit: auditEntry(.resourceDelete, actor: actor, target: resource.resourcePath, requestId: requestId, details: details))
     }
 
     // MARK: Custom actions
 
-    public func invoke(_ resource: Resource, action: String, actor: Actor) async throws -> ResourceOperation {
+    public func invoke(_ resource: Resource, action: String, actor: Actor, requestId: String?) async throws
+        -> ResourceOperation
+    {
         let template = try await templateOf(resource)
         if template.customActions.isEmpty {
             throw EnclaveError.badRequest("Template '\(template.name)' defines no custom actions")
@@ -320,7 +349,11 @@ public struct ControlPlane: Sendable {
                 "Action '\(action)' is not defined by template '\(template.name)'; it defines: \(template.customActions.map(\.name).joined(separator: ", "))")
         }
         let op = try await plan(.custom(action), primary: resource, scope: [resource], templates: [resource.id: template], actor: actor)
-        return try await submit(op, with: ChangeSet())
+        return try await submit(
+            op, with: ChangeSet(),
+            audit: auditEntry(
+                .resourceAction, actor: actor, target: resource.resourcePath, requestId: requestId,
+                details: ["resourceType": .string(resource.resourceType.rawValue), "action": .string(action)]))
     }
 
     // MARK: Shared plumbing
@@ -407,9 +440,25 @@ public struct ControlPlane: Sendable {
         }
     }
 
-    /// Commits the changes plus the operation and its first step, then wakes the workers.
-    func submit(_ op: ResourceOperation, with changes: ChangeSet) async throws -> ResourceOperation {
+    /// An audit record of something `actor` did now, during request `requestId`.
+    func auditEntry(
+        _ action: AuditAction, actor: Actor, target: String, requestId: String?, details: [String: JSONValue] = [:]
+    ) -> AuditEntry {
+        AuditEntry(
+            id: newId(), time: now, actor: AuditActor(actor.user), action: action, target: target, outcome: .success,
+            details: .object(details), requestId: requestId)
+    }
+
+    /// Commits the changes plus the operation, its first step and its audit record (which gains the operation id),
+    /// then wakes the workers.
+    func submit(_ op: ResourceOperation, with changes: ChangeSet, audit: AuditEntry) async throws -> ResourceOperation {
         var changes = changes
+        var audit = audit
+        if case .object(var details) = audit.details {
+            details["operationId"] = .string(op.id)
+            audit.details = .object(details)
+        }
+        changes.appendAudit.append(audit)
         changes.insertOperations.append(op)
         if let first = op.steps.first {
             changes.enqueue.append(QueuedStep(id: first.id, operationId: op.id, resourceId: first.resourceId, enqueuedAt: now))

@@ -26,34 +26,36 @@ struct ResourceRoutes: Sendable {
     }
 
     func create(
-        _ type: ResourceType, request: Request, placement: ControlPlane.Placement, actor: Actor
+        _ type: ResourceType, request: Request, placement: ControlPlane.Placement, actor: Actor, requestId: String?
     ) async throws -> Response {
         let body = try await JSONBody.decode(CreateBody.self, from: request)
         let op = try await controlPlane.create(
-            type, templateName: body.templateName, properties: body.properties ?? [:], placement: placement, actor: actor)
+            type, templateName: body.templateName, properties: body.properties ?? [:], placement: placement, actor: actor,
+            requestId: requestId)
         return try accepted(op)
     }
 
-    func patch(_ resource: Resource, request: Request, actor: Actor) async throws -> Response {
+    func patch(_ resource: Resource, request: Request, actor: Actor, requestId: String?) async throws -> Response {
         guard let name = HTTPField.Name("etag"), let etag = request.headers[name] else {
             throw EnclaveError.unprocessable(
                 "The etag header is required: send the resource's current _etag (or * to overwrite)")
         }
         let body = try await JSONBody.decode(ControlPlane.Patch.self, from: request)
         let force = request.uri.queryParameters.get("force_version_update").map { $0.lowercased() == "true" } ?? false
-        let op = try await controlPlane.update(resource, patch: body, etag: etag, forceVersionUpdate: force, actor: actor)
+        let op = try await controlPlane.update(
+            resource, patch: body, etag: etag, forceVersionUpdate: force, actor: actor, requestId: requestId)
         return try accepted(op)
     }
 
-    func delete(_ resource: Resource, actor: Actor) async throws -> Response {
-        try accepted(try await controlPlane.delete(resource, actor: actor), status: .ok)
+    func delete(_ resource: Resource, actor: Actor, requestId: String?) async throws -> Response {
+        try accepted(try await controlPlane.delete(resource, actor: actor, requestId: requestId), status: .ok)
     }
 
-    func invoke(_ resource: Resource, request: Request, actor: Actor) async throws -> Response {
+    func invoke(_ resource: Resource, request: Request, actor: Actor, requestId: String?) async throws -> Response {
         guard let action = request.uri.queryParameters.get("action"), !action.isEmpty else {
             throw EnclaveError.unprocessable("The action query parameter is required: invoke-action?action=NAME")
         }
-        return try accepted(try await controlPlane.invoke(resource, action: action, actor: actor))
+        return try accepted(try await controlPlane.invoke(resource, action: action, actor: actor, requestId: requestId))
     }
 
     func operations(_ resource: Resource) async throws -> Response {

@@ -37,7 +37,7 @@ struct SharedServicesController: Sendable {
     @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let actor = Actor(user: context.user)
         try access.require(actor, .manageSharedServices)
-        return try await routes.create(.sharedService, request: request, placement: .init(), actor: actor)
+        return try await routes.create(.sharedService, request: request, placement: .init(), actor: actor, requestId: context.requestId)
     }
 
     @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> Response {
@@ -47,17 +47,17 @@ struct SharedServicesController: Sendable {
 
     @Sendable func patch(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (resource, actor) = try await shared(context, .manageSharedServices)
-        return try await routes.patch(resource, request: request, actor: actor)
+        return try await routes.patch(resource, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (resource, actor) = try await shared(context, .manageSharedServices)
-        return try await routes.delete(resource, actor: actor)
+        return try await routes.delete(resource, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func invoke(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (resource, actor) = try await shared(context, .manageSharedServices)
-        return try await routes.invoke(resource, request: request, actor: actor)
+        return try await routes.invoke(resource, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func operations(_ request: Request, context: AuthenticatedContext) async throws -> Response {

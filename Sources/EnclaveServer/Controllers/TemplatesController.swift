@@ -92,17 +92,30 @@ struct TemplatesController: Sendable {
             }
         }
         let body = try await JSONBody.decode(TemplateRegistration.self, from: request)
-        let template = try await controlPlane.registerTemplate(body, type: type, parent: parent)
+        let template = try await controlPlane.registerTemplate(
+            body, type: type, parent: parent, by: AuditActor(context.user), requestId: context.requestId)
         return try JSONBody.response(template.enriched(isUpdate: false), status: .created)
     }
 }
 
 extension ControlPlane {
-    /// Validates and stores a new template version (409 on a duplicate name and version).
-    public func registerTemplate(_ registration: TemplateRegistration, type: ResourceType, parent: String?) async throws
-        -> ResourceTemplate
-    {
+    /// Validates and stores a new template version (409 on a duplicate name and version), with its audit record.
+    ///
+    /// - Parameter actor: the admin registering it, or `.system` for built-in templates at start-up.
+    public func registerTemplate(
+        _ registration: TemplateRegistration, type: ResourceType, parent: String?, by actor: AuditActor,
+        requestId: String?
+    ) async throws -> ResourceTemplate {
         let template = try ResourceTemplate(registration: registration, type: type, parent: parent, id: newId())
-        return try await store.register(template)
+        let target = String(templateListPath(type, parent: parent).dropFirst("/api".count)) + "/" + template.name
+        var details: [String: JSONValue] = [
+            "resourceType": .string(type.rawValue), "templateName": .string(template.name),
+            "templateVersion": .string(template.version),
+        ]
+        if let parent { details["parent"] = .string(parent) }
+        let audit = AuditEntry(
+            id: newId(), time: now, actor: actor, action: .templateRegister, target: target, details: .object(details),
+            requestId: requestId)
+        return try await store.register(template, audit: audit)
     }
 }

@@ -58,7 +58,7 @@ struct WorkspaceServicesController: Sendable {
     @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, actor) = try await access.workspace(try requireUUID(context, "workspaceId"), user: context.user)
         try access.require(actor, .manageWorkspaceService)
-        return try await routes.create(.workspaceService, request: request, placement: .init(workspace: workspace), actor: actor)
+        return try await routes.create(.workspaceService, request: request, placement: .init(workspace: workspace), actor: actor, requestId: context.requestId)
     }
 
     @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> Response {
@@ -68,17 +68,17 @@ struct WorkspaceServicesController: Sendable {
 
     @Sendable func patch(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, service, actor) = try await service(context, .manageWorkspaceService)
-        return try await routes.patch(service, request: request, actor: actor)
+        return try await routes.patch(service, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, service, actor) = try await service(context, .manageWorkspaceService)
-        return try await routes.delete(service, actor: actor)
+        return try await routes.delete(service, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func invoke(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, service, actor) = try await service(context, .manageWorkspaceService)
-        return try await routes.invoke(service, request: request, actor: actor)
+        return try await routes.invoke(service, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func operations(_ request: Request, context: AuthenticatedContext) async throws -> Response {
@@ -105,7 +105,8 @@ struct WorkspaceServicesController: Sendable {
     @Sendable func createUserResource(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, service, actor) = try await service(context, .createUserResource)
         return try await routes.create(
-            .userResource, request: request, placement: .init(workspace: workspace, service: service), actor: actor)
+            .userResource, request: request, placement: .init(workspace: workspace, service: service), actor: actor,
+            requestId: context.requestId)
     }
 
     @Sendable func getUserResource(_ request: Request, context: AuthenticatedContext) async throws -> Response {
@@ -114,17 +115,17 @@ struct WorkspaceServicesController: Sendable {
 
     @Sendable func patchUserResource(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (resource, actor) = try await userResource(context)
-        return try await routes.patch(resource, request: request, actor: actor)
+        return try await routes.patch(resource, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func deleteUserResource(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (resource, actor) = try await userResource(context)
-        return try await routes.delete(resource, actor: actor)
+        return try await routes.delete(resource, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func invokeUserResource(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (resource, actor) = try await userResource(context)
-        return try await routes.invoke(resource, request: request, actor: actor)
+        return try await routes.invoke(resource, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func userResourceOperations(_ request: Request, context: AuthenticatedContext) async throws -> Response {

@@ -51,7 +51,7 @@ struct WorkspacesController: Sendable {
     @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let actor = Actor(user: context.user)
         try access.require(actor, .createWorkspace)
-        return try await routes.create(.workspace, request: request, placement: .init(), actor: actor)
+        return try await routes.create(.workspace, request: request, placement: .init(), actor: actor, requestId: context.requestId)
     }
 
     @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> Response {
@@ -61,17 +61,17 @@ struct WorkspacesController: Sendable {
 
     @Sendable func patch(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, actor) = try await workspace(context, .manageWorkspace)
-        return try await routes.patch(workspace, request: request, actor: actor)
+        return try await routes.patch(workspace, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, actor) = try await workspace(context, .manageWorkspace)
-        return try await routes.delete(workspace, actor: actor)
+        return try await routes.delete(workspace, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func invoke(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, actor) = try await workspace(context, .manageWorkspace)
-        return try await routes.invoke(workspace, request: request, actor: actor)
+        return try await routes.invoke(workspace, request: request, actor: actor, requestId: context.requestId)
     }
 
     @Sendable func scopeId(_ request: Request, context: AuthenticatedContext) async throws -> Response {
@@ -174,25 +174,38 @@ struct WorkspacesController: Sendable {
     }
 
     @Sendable func assign(_ request: Request, context: AuthenticatedContext) async throws -> Response {
-        let (workspace, _) = try await workspace(context, .manageWorkspaceUsers)
+        let (workspace, actor) = try await workspace(context, .manageWorkspaceUsers)
         let body = try await JSONBody.decode(AssignBody.self, from: request)
         let role = try role(body.role_id)
         let ids = body.user_ids.map { $0.trimmingCharacters(in: .whitespaces) }
         if ids.isEmpty || ids.contains(where: \.isEmpty) {
             throw EnclaveError.badRequest("user_ids must list at least one non-empty user id")
         }
-        try await store.assign(workspaceId: workspace.id, userIds: ids, role: role, now: routes.controlPlane.now)
+        var changes = ChangeSet()
+        changes.assignRoles = ids.map { RoleAssignment(workspaceId: workspace.id, userId: $0, role: role) }
+        changes.appendAudit = [
+            routes.controlPlane.auditEntry(
+                .roleAssign, actor: actor, target: workspace.resourcePath, requestId: context.requestId,
+                details: ["role": .string(role.rawValue), "userIds": .array(ids.map(JSONValue.string))])
+        ]
+        try await store.commit(changes)
         return try JSONBody.response(body, status: .accepted)
     }
 
     @Sendable func unassign(_ request: Request, context: AuthenticatedContext) async throws -> Response {
-        let (workspace, _) = try await workspace(context, .manageWorkspaceUsers)
+        let (workspace, actor) = try await workspace(context, .manageWorkspaceUsers)
         guard let userId = request.uri.queryParameters.get("user_id"), let roleId = request.uri.queryParameters.get("role_id")
         else { throw EnclaveError.unprocessable("Both user_id and role_id query parameters are required") }
         let role = try role(roleId)
-        guard try await store.unassign(workspaceId: workspace.id, userId: userId, role: role) else {
-            throw EnclaveError.notFound("User \(userId) does not hold role \(roleId) in workspace \(workspace.id)")
-        }
+        // The store refuses (404) when the role is not held, and then writes no record either.
+        var changes = ChangeSet()
+        changes.unassignRoles = [RoleAssignment(workspaceId: workspace.id, userId: userId, role: role)]
+        changes.appendAudit = [
+            routes.controlPlane.auditEntry(
+                .roleUnassign, actor: actor, target: workspace.resourcePath, requestId: context.requestId,
+                details: ["role": .string(role.rawValue), "userIds": [.string(userId)]])
+        ]
+        try await store.commit(changes)
         return try JSONBody.response(AssignBody(role_id: roleId, user_ids: [userId]), status: .accepted)
     }
 }

@@ -91,6 +91,36 @@ enum SQLiteMigrations {
             // Sensitive property values, sealed (AES-GCM) by the caller; resources themselves hold "REDACTED".
             try db.execute(sql: "CREATE TABLE secrets (resource_id TEXT PRIMARY KEY NOT NULL, sealed TEXT NOT NULL)")
         }
+        migrator.registerMigration("v3-audit") { db in
+            // The hash-chained audit log (see `AuditRecord`). `sequence` is assigned by the writer as last + 1 inside
+            // its IMMEDIATE transaction, so the chain has no gaps. The triggers make the table append-only for
+            // everything that goes through SQLite, Enclave included; they do not stop someone who can drop them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit (
+                        sequence INTEGER PRIMARY KEY NOT NULL,
+                        id TEXT NOT NULL UNIQUE,
+                        time REAL NOT NULL,
+                        actor_id TEXT NOT NULL,
+                        actor_name TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        request_id TEXT,
+                        previous_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_by_actor ON audit(actor_id, sequence);
+                    CREATE INDEX audit_by_action ON audit(action, sequence);
+                    CREATE INDEX audit_by_target ON audit(target, sequence);
+                    CREATE INDEX audit_by_time ON audit(time);
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'audit records are append-only: UPDATE is not allowed'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'audit records are append-only: DELETE is not allowed'); END;
+                    """)
+        }
         return migrator
     }
 }

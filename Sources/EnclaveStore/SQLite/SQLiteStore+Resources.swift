@@ -89,6 +89,8 @@ struct PreparedChanges: Sendable {
     var leases: [JobCompletion]
     var secrets: [String: String]
     var assignments: [RoleAssignment]
+    var unassignments: [RoleAssignment]
+    var audit: [AuditEntry]
     var now: Double
 
     init(_ changes: ChangeSet) throws {
@@ -105,7 +107,9 @@ struct PreparedChanges: Sendable {
         leases = changes.requireLeases
         secrets = changes.putSecrets
         assignments = changes.assignRoles
-        now = changes.insertOperations.first?.createdWhen ?? 0
+        unassignments = changes.unassignRoles
+        audit = changes.appendAudit
+        now = changes.insertOperations.first?.createdWhen ?? changes.appendAudit.first?.time ?? 0
     }
 
     func apply(_ db: Database) throws {
@@ -176,11 +180,21 @@ struct PreparedChanges: Sendable {
                 sql: "INSERT OR IGNORE INTO role_assignments (workspace_id, user_id, role, assigned_when) VALUES (?, ?, ?, ?)",
                 arguments: [a.workspaceId, a.userId, a.role.rawValue, now])
         }
+        for a in unassignments {
+            try db.execute(
+                sql: "DELETE FROM role_assignments WHERE workspace_id = ? AND user_id = ? AND role = ?",
+                arguments: [a.workspaceId, a.userId, a.role.rawValue])
+            if db.changesCount == 0 {
+                throw EnclaveError.notFound("User \(a.userId) does not hold role \(a.role.rawValue) in workspace \(a.workspaceId)")
+            }
+        }
         for step in enqueue {
             try db.execute(
                 sql: "INSERT INTO jobs (id, operation_id, resource_id, state, enqueued_at) VALUES (?, ?, ?, 'queued', ?)",
                 arguments: [step.id, step.operationId, step.resourceId, step.enqueuedAt])
         }
+        // Last, so a change that fails any check above leaves no record.
+        try SQLiteAuditLog.append(audit, in: db)
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func register(_ template: ResourceTemplate) async throws -> ResourceTemplate {
+    public func register(_ template: ResourceTemplate, audit: AuditEntry) async throws -> ResourceTemplate {
         let parent = template.parentWorkspaceService ?? ""
         let type = template.resourceType.rawValue
         let templateCopy = template
@@ -43,6 +43,7 @@ extension SQLiteStore {
                     stored.id, type, stored.name, stored.version, parent, stored.current, seq,
                     try DocumentCoding.encode(stored),
                 ])
+            try SQLiteAuditLog.append([audit], in: db)
             return stored
         }
     }
@@ -96,25 +97,6 @@ extension SQLiteStore {
     public func workspaceIds(userId: String) async throws -> Set<String> {
         try await read { db in
             Set(try String.fetchAll(db, sql: "SELECT workspace_id FROM role_assignments WHERE user_id = ?", arguments: [userId]))
-        }
-    }
-
-    public func assign(workspaceId: String, userIds: [String], role: WorkspaceRole, now: Double) async throws {
-        try await write { db in
-            for user in userIds {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO role_assignments (workspace_id, user_id, role, assigned_when) VALUES (?, ?, ?, ?)",
-                    arguments: [workspaceId, user, role.rawValue, now])
-            }
-        }
-    }
-
-    public func unassign(workspaceId: String, userId: String, role: WorkspaceRole) async throws -> Bool {
-        try await write { db in
-            try db.execute(
-                sql: "DELETE FROM role_assignments WHERE workspace_id = ? AND user_id = ? AND role = ?",
-                arguments: [workspaceId, userId, role.rawValue])
-            return db.changesCount > 0
         }
     }
 

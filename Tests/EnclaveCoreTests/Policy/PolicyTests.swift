@@ -32,6 +32,7 @@ struct PolicyTests {
         .manageWorkspace: [.admin],
         .manageSharedServices: [.admin],
         .manageWorkspaceUsers: [.admin],
+        .readAudit: [.admin],
         .readOtherTemplates: [.admin, .treUser, .otherOwner],
         .listWorkspaces: [.admin, .treUser, .otherOwner],
         .readWorkspaceScope: [.admin, .treUser, .otherOwner],

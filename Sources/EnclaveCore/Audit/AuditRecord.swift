@@ -1,0 +1,162 @@
+/// Who did something that the audit log records: a signed-in user, or Enclave itself (start-up
+/// registration of built-in templates, and later the engine).
+public struct AuditActor: Codable, Sendable, Hashable {
+    /// The user's `oid`, or `system:enclave` for Enclave itself (a value no identity provider issues as an oid).
+    public var id: String
+    public var name: String
+
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
+
+    public init(_ user: User) {
+        self.init(id: user.id, name: user.name)
+    }
+
+    /// Enclave acting on its own behalf.
+    public static let system = AuditActor(id: "system:enclave", name: "Enclave")
+}
+
+/// The closed set of things the audit log records. Each raw value is `subject.verb`, so a dotted
+/// prefix (`resource`) selects a family in `GET /api/audit?action=`.
+///
+/// Adding a case is a compatible change; renaming one is not (old records keep the old string and
+/// would no longer decode).
+public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
+    /// A resource (workspace, service, user resource, shared service) was created: its install operation was queued.
+    case resourceCreate = "resource.create"
+    /// A resource's properties, enabled flag or template version were changed.
+    case resourceUpdate = "resource.update"
+    /// A resource (and its descendants) was queued for deletion.
+    case resourceDelete = "resource.delete"
+    /// A template's custom action was invoked on a resource.
+    case resourceAction = "resource.action"
+    /// Users were given a workspace role.
+    case roleAssign = "role.assign"
+    /// A user lost a workspace role.
+    case roleUnassign = "role.unassign"
+    /// A template version was registered (by an admin, or at start-up by Enclave).
+    case templateRegister = "template.register"
+    /// An authenticated caller was refused (HTTP 403).
+    case authDenied = "auth.denied"
+}
+
+/// How the recorded attempt ended.
+public enum AuditOutcome: String, Codable, Sendable, Hashable, CaseIterable {
+    case success, denied, failed
+}
+
+/// What a caller asks the store to record: an audit record before the store gives it its place in
+/// the chain (sequence number and hashes are assigned inside the write transaction, never by callers).
+public struct AuditEntry: Codable, Sendable, Hashable {
+    public var id: String
+    /// Seconds since 1970, as every time in the store.
+    public var time: Double
+    public var actor: AuditActor
+    public var action: AuditAction
+    /// What was acted on: a resource path (`/workspaces/{id}/…`), a template path, or the API path of a denied request.
+    public var target: String
+    public var outcome: AuditOutcome
+    /// Facts a reader needs (template and version, operation id, role, the denial reason). Never secret values.
+    public var details: JSONValue
+    /// Hummingbird's request id, to find the request's log lines; nil for work not started by a request.
+    public var requestId: String?
+
+    public init(
+        id: String, time: Double, actor: AuditActor, action: AuditAction, target: String, outcome: AuditOutcome = .success,
+        details: JSONValue = [:], requestId: String? = nil
+    ) {
+        self.id = id
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.outcome = outcome
+        self.details = details
+        self.requestId = requestId
+    }
+}
+
+/// One link of the audit chain: an entry, its position, the hash of the record before it, and its own hash.
+///
+/// The hash is SHA-256 (lower-case hex) of the UTF-8 bytes of `canonicalText`: the compact, key-sorted
+/// JSON (`JSONValue.description`) of the object
+/// `{"action","actor":{"id","name"},"details","id","outcome","previousHash","requestId","sequence","target","time"}`
+/// — every field except `hash`, with `requestId` as `null` when absent and `time` as `JSONValue.double`
+/// prints it. Because the previous hash and the sequence number are inside the hashed text, changing,
+/// removing or reordering any record breaks every link after it.
+public struct AuditRecord: Codable, Sendable, Hashable {
+    public var sequence: Int
+    public var id: String
+    public var time: Double
+    public var actor: AuditActor
+    public var action: AuditAction
+    public var target: String
+    public var outcome: AuditOutcome
+    public var details: JSONValue
+    public var requestId: String?
+    public var previousHash: String
+    public var hash: String
+
+    /// Places an entry in the chain after the record whose hash is `previousHash`, computing its hash.
+    public init(_ entry: AuditEntry, sequence: Int, previousHash: String) {
+        self.sequence = sequence
+        self.id = entry.id
+        self.time = entry.time
+        self.actor = entry.actor
+        self.action = entry.action
+        self.target = entry.target
+        self.outcome = entry.outcome
+        self.details = entry.details
+        self.requestId = entry.requestId
+        self.previousHash = previousHash
+        self.hash = ""
+        self.hash = computedHash
+    }
+
+    /// A record exactly as stored, hash included (the store reads records back with this).
+    public init(
+        sequence: Int, id: String, time: Double, actor: AuditActor, action: AuditAction, target: String,
+        outcome: AuditOutcome, details: JSONValue, requestId: String?, previousHash: String, hash: String
+    ) {
+        self.sequence = sequence
+        self.id = id
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.outcome = outcome
+        self.details = details
+        self.requestId = requestId
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+
+    /// The entry this record was made from.
+    public var entry: AuditEntry {
+        AuditEntry(
+            id: id, time: time, actor: actor, action: action, target: target, outcome: outcome, details: details,
+            requestId: requestId)
+    }
+
+    /// The text the hash covers (see the type's documentation).
+    public var canonicalText: String {
+        let object: JSONValue = [
+            "sequence": .int(sequence),
+            "id": .string(id),
+            "time": .double(time),
+            "actor": ["id": .string(actor.id), "name": .string(actor.name)],
+            "action": .string(action.rawValue),
+            "target": .string(target),
+            "outcome": .string(outcome.rawValue),
+            "details": details,
+            "requestId": requestId.map(JSONValue.string) ?? .null,
+            "previousHash": .string(previousHash),
+        ]
+        return object.description
+    }
+
+    /// The hash recomputed from the other fields; equals `hash` unless the record was altered.
+    public var computedHash: String { AuditChain.sha256Hex(canonicalText) }
+}

@@ -1,0 +1,68 @@
+import EnclaveCore
+import EnclaveStore
+import Foundation
+import Hummingbird
+
+/// `GET /api/audit`: the audit log for TREAdmins, filtered and paged by sequence number.
+struct AuditController: Sendable {
+    let store: any Store
+    let access: Access
+
+    static let defaultLimit = 100
+    static let maxLimit = 1000
+
+    func register(on group: RouterGroup<AuthenticatedContext>) {
+        group.get("audit", use: list)
+    }
+
+    /// A page of records and where the next page starts (`after=next`), or null on the last page.
+    struct Page: Encodable {
+        var auditRecords: [AuditRecord]
+        var next: Int?
+
+        enum CodingKeys: String, CodingKey { case auditRecords, next }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(auditRecords, forKey: .auditRecords)
+            try c.encode(next, forKey: .next)  // explicit null, so clients need not tell "absent" from "last page"
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        try access.require(Actor(user: context.user), .readAudit)
+        let query = request.uri.queryParameters
+        func text(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
+        let filter = AuditFilter(
+            actorId: text("actor"), action: text("action"), target: text("target"),
+            from: try text("from").map { try Self.time($0, parameter: "from") },
+            to: try text("to").map { try Self.time($0, parameter: "to") })
+        let limit = try text("limit").map { try Self.integer($0, parameter: "limit", range: 1...Self.maxLimit) }
+            ?? Self.defaultLimit
+        let after = try text("after").map { try Self.integer($0, parameter: "after", range: 0...Int.max) }
+        let records = try await store.auditRecords(filter, after: after, limit: limit)
+        return try JSONBody.response(Page(auditRecords: records, next: records.count == limit ? records.last?.sequence : nil))
+    }
+
+    static func integer(_ text: String, parameter: String, range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+            throw EnclaveError.unprocessable("'\(text)' is not a valid \(parameter): use a whole number \(bound)")
+        }
+        return value
+    }
+
+    /// ISO-8601 date-times (`2025-03-01T12:00:00Z`, optionally with fractional seconds or an offset) or plain dates
+    /// (`2025-03-01`, midnight UTC), as seconds since 1970.
+    static func time(_ text: String, parameter: String) throws -> Double {
+        let styles: [Date.ISO8601FormatStyle] = [
+            .iso8601, Date.ISO8601FormatStyle(includingFractionalSeconds: true),
+            Date.ISO8601FormatStyle().year().month().day(),
+        ]
+        for style in styles {
+            if let date = try? style.parse(text) { return date.timeIntervalSince1970 }
+        }
+        throw EnclaveError.unprocessable(
+            "'\(text)' is not a valid \(parameter) time: use ISO 8601, e.g. 2025-03-01T12:00:00Z or 2025-03-01")
+    }
+}
