@@ -1,6 +1,6 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 public import EnclaveCore
-public import Foundation
+import Foundation
 import NIOCore
 import NIOHTTP1
 

@@ -1,6 +1,6 @@
-public import EnclaveCore
+import EnclaveCore
 import Foundation
-public import JWTKit
+import JWTKit
 
 /// The signing keys of one issuer, each pinned to the one algorithm its key type allows.
 ///

@@ -51,16 +51,16 @@ struct OIDCOptions: ParsableArguments {
     private static let env = ProcessInfo.processInfo.environment
 
     @Option(help: "External OIDC issuer URL, exactly as in its tokens' iss (Entra ID: https://login.microsoftonline.com/<tenant>/v2.0).")
-    var oidcIssuer: String? = env["ENCLAVE_OIDC_ISSUER"]
+    var oidcIssuer: String = env["ENCLAVE_OIDC_ISSUER"] ?? ""
 
     @Option(help: "Accepted aud of the provider's tokens; repeatable (default: the client id).")
     var oidcAudience: [String] = env["ENCLAVE_OIDC_AUDIENCE"].map { [$0] } ?? []
 
     @Option(help: "The OIDC client id registered for Enclave (also the default audience).")
-    var oidcClientId: String? = env["ENCLAVE_OIDC_CLIENT_ID"]
+    var oidcClientId: String = env["ENCLAVE_OIDC_CLIENT_ID"] ?? ""
 
     @Option(help: "File holding the OIDC client secret (or set ENCLAVE_OIDC_CLIENT_SECRET).")
-    var oidcClientSecretFile: String? = env["ENCLAVE_OIDC_CLIENT_SECRET_FILE"]
+    var oidcClientSecretFile: String = env["ENCLAVE_OIDC_CLIENT_SECRET_FILE"] ?? ""
 
     @Option(help: "Claim (or dotted path) holding role names, e.g. realm_access.roles for Keycloak.")
     var oidcRolesClaim: String = env["ENCLAVE_OIDC_ROLES_CLAIM"] ?? "roles"
@@ -72,7 +72,7 @@ struct OIDCOptions: ParsableArguments {
     var oidcGroupRole: [String] = []
 
     func validate() throws {
-        if oidcIssuer == nil && (oidcClientId != nil || !oidcAudience.isEmpty || !oidcGroupRole.isEmpty) {
+        if oidcIssuer.isEmpty && (!oidcClientId.isEmpty || !oidcAudience.isEmpty || !oidcGroupRole.isEmpty) {
             throw ValidationError("--oidc-client-id, --oidc-audience and --oidc-group-role need --oidc-issuer")
         }
         for mapping in oidcGroupRole {
@@ -82,9 +82,11 @@ struct OIDCOptions: ParsableArguments {
 
     /// The provider's configuration, or nil when no issuer is given.
     func configuration() throws -> OIDCConfiguration? {
-        guard let issuer = oidcIssuer, !issuer.isEmpty else { return nil }
+        let issuer = oidcIssuer
+        guard !issuer.isEmpty else { return nil }
         var secret = Self.env["ENCLAVE_OIDC_CLIENT_SECRET"]
-        if let file = oidcClientSecretFile {
+        if !oidcClientSecretFile.isEmpty {
+            let file = oidcClientSecretFile
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw ValidationError("Cannot read the OIDC client secret file \(file)")
             }
@@ -95,9 +97,10 @@ struct OIDCOptions: ParsableArguments {
             let (group, role) = try OIDCConfiguration.parseGroupRole(mapping)
             groupRoles[group] = role
         }
-        let audiences = oidcAudience.isEmpty ? (oidcClientId.map { [$0] } ?? []) : oidcAudience
+        let clientID: String? = oidcClientId.isEmpty ? nil : oidcClientId
+        let audiences = oidcAudience.isEmpty ? (clientID.map { [$0] } ?? []) : oidcAudience
         let config = OIDCConfiguration(
-            issuer: issuer, audiences: audiences, clientID: oidcClientId, clientSecret: secret,
+            issuer: issuer, audiences: audiences, clientID: clientID, clientSecret: secret,
             rolesClaim: oidcRolesClaim, groupsClaim: oidcGroupsClaim, groupRoles: groupRoles)
         do { try config.validate() } catch { throw ValidationError(error.message) }
         return config
