@@ -82,6 +82,20 @@ public struct RoleAssignment: Sendable, Hashable, Codable {
     }
 }
 
+/// Accounts of the built-in identity provider. Every change commits with its audit records, so a sign-in
+/// failure counted toward lockout and its audit record cannot be separated.
+public protocol AccountRepository: Sendable {
+    /// Throws 409 when the username (ignoring case) is taken.
+    func createUser(_ account: UserAccount, audit: AuditEntry) async throws
+    func user(id: String) async throws -> UserAccount?
+    /// `username` already normalized (`UserAccount.normalize`).
+    func user(username: String) async throws -> UserAccount?
+    /// Every account, by username.
+    func users() async throws -> [UserAccount]
+    /// Replaces an account (404 when it does not exist), appending `audit` in the same transaction.
+    func updateUser(_ account: UserAccount, audit: [AuditEntry]) async throws
+}
+
 /// The append-only, hash-chained audit log.
 ///
 /// There is deliberately no way to change or remove a record. Records that describe a change are appended by
@@ -119,7 +133,7 @@ public struct AuditFilter: Sendable, Hashable {
 
 /// The whole persistent state of a control plane, behind one protocol so SQLite and PostgreSQL are interchangeable.
 public protocol Store: ResourceRepository, TemplateRepository, OperationRepository, IdentityRepository, AuditRepository,
-    StepQueue
+    AccountRepository, StepQueue
 {
     /// Applies a change set atomically: all of it or none of it, audit records included.
     ///
@@ -127,6 +141,10 @@ public protocol Store: ResourceRepository, TemplateRepository, OperationReposito
     ///   `EnclaveError.notFound` when a role to unassign is not held;
     ///   `StoreError.leaseLost` when a job the change completes is no longer held by that worker.
     func commit(_ changes: ChangeSet) async throws
+    /// A non-deleted resource and the roles a user holds in the workspace with the same id, read together.
+    ///
+    /// Workspace routes need both on every request; one read instead of two halves the thread hops.
+    func resourceAndRoles(id: String, userId: String) async throws -> (resource: Resource, roles: Set<WorkspaceRole>)?
     /// nil when the store answers; else what is wrong (for `/api/health`).
     func healthProblem() async -> String?
 }

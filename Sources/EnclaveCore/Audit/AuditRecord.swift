@@ -40,6 +40,21 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     case templateRegister = "template.register"
     /// An authenticated caller was refused (HTTP 403).
     case authDenied = "auth.denied"
+    /// A sign-in attempt at the built-in provider: password step, recovery code, or a completed sign-in
+    /// (outcome `failed` for a wrong password, `denied` for a locked or disabled account or a PKCE mismatch).
+    case signIn = "auth.sign_in"
+    /// A wrong TOTP or recovery code after a correct password.
+    case signInMFAFailure = "auth.mfa_failure"
+    /// An account was locked after too many failures in a row.
+    case accountLock = "auth.lockout"
+    /// An authorization code was presented a second time.
+    case codeReplay = "auth.code_replay"
+    /// A built-in provider account was created (setup link or `enclave users add`).
+    case userCreate = "user.create"
+    /// A user enrolled an authenticator (TOTP).
+    case userMFAEnroll = "user.mfa_enroll"
+    /// An operator changed an account: disabled, enabled, reset its password or its authenticator.
+    case userUpdate = "user.update"
 }
 
 /// How the recorded attempt ended.

@@ -121,6 +121,18 @@ enum SQLiteMigrations {
                     BEGIN SELECT RAISE(ABORT, 'audit records are append-only: DELETE is not allowed'); END;
                     """)
         }
+        migrator.registerMigration("v4-accounts") { db in
+            // The built-in identity provider's accounts (`users` is already the users-seen table of v1).
+            // `username` is normalized (`UserAccount.normalize`), so uniqueness ignores case.
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        username TEXT NOT NULL UNIQUE,
+                        doc TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,185 @@
+import EnclaveAuth
+import EnclaveCore
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+
+/// The built-in OpenID Connect provider's endpoints under `/oidc`: discovery, JWKS, authorize (the
+/// sign-in pages), token, userinfo, and the first-admin setup link.
+struct OIDCController {
+    let provider: BuiltInProvider
+    let jwksJSON: String
+    /// Verifies the provider's own access tokens for `/oidc/userinfo`.
+    let verifier: TokenVerifier
+
+    static let flowCookie = "enclave_signin"
+
+    func register(on router: Router<EnclaveRequestContext>) {
+        let oidc = router.group("oidc")
+        oidc.get(".well-known/openid-configuration") { _, _ in discovery() }
+        oidc.get("jwks") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: jwksJSON)))
+        }
+        oidc.get("authorize") { request, context in try await authorize(request, context: context) }
+        oidc.post("authorize") { request, context in try await submit(request, context: context) }
+        oidc.post("token") { request, context in try await token(request, context: context) }
+        oidc.get("userinfo") { request, _ in try await userinfo(request) }
+        oidc.get("setup") { request, _ in try await setup(request) }
+    }
+
+    private var issuer: String { provider.settings.issuer }
+
+    private func discovery() -> Response {
+        let document: [String: JSONValue] = [
+            "issuer": .string(issuer),
+            "authorization_endpoint": .string("\(issuer)/authorize"),
+            "token_endpoint": .string("\(issuer)/token"),
+            "userinfo_endpoint": .string("\(issuer)/userinfo"),
+            "jwks_uri": .string("\(issuer)/jwks"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": ["openid", "profile", "email"],
+            "claims_supported": ["sub", "oid", "name", "email", "preferred_username", "roles", "amr", "iss", "aud", "exp", "nonce"],
+        ]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(document).description)))
+    }
+
+    private func authorize(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? { query[name[...]].map(String.init) }
+        let validated: Result<AuthorizeRequest, AuthorizeRedirectError>
+        do {
+            validated = try await provider.validate(
+                clientId: value("client_id"), redirectURI: value("redirect_uri"), responseType: value("response_type"),
+                codeChallenge: value("code_challenge"), method: value("code_challenge_method"), state: value("state"),
+                nonce: value("nonce"))
+        } catch {
+            return html(SignInPage.error(error.message), status: .badRequest)
+        }
+        switch validated {
+        case .failure(let redirect):
+            return Response(status: .found, headers: [.location: redirect.location])
+        case .success(let authorize):
+            let flow = await provider.begin(authorize)
+            return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
+        }
+    }
+
+    private func setup(_ request: Request) async throws -> Response {
+        let token = request.uri.queryParameters["token"].map(String.init) ?? ""
+        do {
+            let flow = try await provider.beginSetup(token: token)
+            return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
+        } catch {
+            return html(SignInPage.error(error.message), status: .forbidden)
+        }
+    }
+
+    private func submit(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let form = try await Self.form(request, context: context)
+        let flowId = Self.cookie(Self.flowCookie, in: request)
+        do {
+            let result = try await provider.submit(flowId: flowId, form: form, address: context.remoteAddress ?? "unknown")
+            if case .redirect(let location) = result.step {
+                var headers = HTTPFields()
+                headers[.location] = location
+                headers[.setCookie] = "\(Self.flowCookie)=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0"
+                headers[.cacheControl] = "no-store"
+                return Response(status: .seeOther, headers: headers)
+            }
+            return html(SignInPage.render(result.step, csrf: result.csrf, action: "\(issuer)/authorize"))
+        } catch let error as EnclaveError {
+            return html(SignInPage.error(error.message), status: HTTPResponse.Status(code: error.statusCode))
+        }
+    }
+
+    private func token(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let form = try await Self.form(request, context: context)
+        guard form["grant_type"] == "authorization_code" else {
+            return json(OAuthError(error: "unsupported_grant_type", description: "only authorization_code is supported"), status: .badRequest)
+        }
+        guard let code = form["code"], let clientId = form["client_id"], let redirectURI = form["redirect_uri"],
+            let verifier = form["code_verifier"]
+        else {
+            return json(
+                OAuthError(error: "invalid_request", description: "code, client_id, redirect_uri and code_verifier are required"),
+                status: .badRequest)
+        }
+        do {
+            let tokens = try await provider.redeem(code: code, clientId: clientId, redirectURI: redirectURI, verifier: verifier)
+            return json(tokens, status: .ok)
+        } catch let error as OAuthError {
+            return json(error, status: .badRequest)
+        }
+    }
+
+    private func userinfo(_ request: Request) async throws -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw EnclaveError.unauthorized("Send Authorization: Bearer <access token>")
+        }
+        let user = try await verifier.verify(String(header.dropFirst(7)))
+        let account = try await provider.account(id: user.id)
+        let info: [String: JSONValue] = [
+            "sub": .string(user.id), "oid": .string(user.id), "name": .string(user.name), "email": .string(user.email),
+            "preferred_username": .string(account?.username ?? user.email), "roles": .array(user.roles.map(JSONValue.string)),
+        ]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(info).description)))
+    }
+
+    // MARK: Helpers
+
+    private func html(_ text: String, status: HTTPResponse.Status = .ok, cookie: String? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy
+        if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
+        if let cookie {
+            let secure = issuer.hasPrefix("https://") ? "; Secure" : ""
+            headers[.setCookie] = "\(Self.flowCookie)=\(cookie); Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=900\(secure)"
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private func json(_ value: some Encodable, status: HTTPResponse.Status) -> Response {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most 64 KiB) as a dictionary.
+    static func form(_ request: Request, context: EnclaveRequestContext) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let text = String(buffer: buffer)
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            let key = decode(parts[0])
+            if fields[key] == nil { fields[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return fields
+    }
+
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0] == name { return String(pair[1]) }
+            }
+        }
+        return nil
+    }
+}

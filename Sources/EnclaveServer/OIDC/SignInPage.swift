@@ -1,0 +1,93 @@
+import EnclaveAuth
+
+/// Enclave's sign-in pages: plain server-rendered HTML, every interpolated value escaped, every form
+/// carrying the flow's CSRF token. No JavaScript, so the page works in any browser and with a strict CSP.
+enum SignInPage {
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
+
+    static func render(_ step: SignInStep, csrf: String, action: String) -> String {
+        switch step {
+        case .password(let error):
+            return page("Sign in", error: error, body: form(action, csrf, step: "password", fields: """
+                <label>Username <input name="username" autocomplete="username" required autofocus></label>
+                <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+                """, button: "Continue"))
+        case .totp(let error):
+            return page("Authenticator code", error: error, body: form(action, csrf, step: "totp", fields: """
+                <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+                <label>Code <input name="code" autocomplete="one-time-code" inputmode="numeric" required autofocus></label>
+                """, button: "Sign in"))
+        case .enroll(let uri, let secret, let error):
+            let qr = QRCode.svg(uri) ?? ""
+            return page("Set up your authenticator", error: error, body: """
+                <p>Multi-factor sign-in is required. Scan this code with an authenticator app (any TOTP app), or type the secret.</p>
+                <div class="qr">\(qr)</div>
+                <p>Secret: <code id="totp-secret">\(escape(secret))</code></p>
+                """ + form(action, csrf, step: "enroll", fields: """
+                <label>Code from the app <input name="code" autocomplete="one-time-code" inputmode="numeric" required autofocus></label>
+                """, button: "Confirm"))
+        case .recoveryCodes(let codes):
+            let list = codes.map { "<li><code>\(escape($0))</code></li>" }.joined()
+            return page("Recovery codes", error: nil, body: """
+                <p>Keep these codes somewhere safe. Each signs you in once if you lose your authenticator. They are shown only now.</p>
+                <ul class="codes">\(list)</ul>
+                """ + form(action, csrf, step: "continue", fields: "", button: "I have saved them"))
+        case .setup(let error):
+            return page("Set up the administrator", error: error, body: form(action, csrf, step: "setup", fields: """
+                <label>Username <input name="username" value="admin" required></label>
+                <label>Name <input name="name" value="Administrator" required></label>
+                <label>Email <input name="email" type="email"></label>
+                <label>Password (12 characters or more) <input name="password" type="password" autocomplete="new-password" required></label>
+                """, button: "Continue"))
+        case .done(let message):
+            return page("Done", error: nil, body: "<p>\(escape(message))</p>")
+        case .redirect(let location):
+            return page("Signed in", error: nil, body: "<p><a href=\"\(escape(location))\">Continue</a></p>")
+        }
+    }
+
+    static func error(_ message: String) -> String {
+        page("Sign-in problem", error: message, body: "")
+    }
+
+    private static func form(_ action: String, _ csrf: String, step: String, fields: String, button: String) -> String {
+        """
+        <form method="post" action="\(escape(action))">
+        <input type="hidden" name="csrf" value="\(escape(csrf))">
+        <input type="hidden" name="step" value="\(escape(step))">
+        \(fields)
+        <button type="submit">\(escape(button))</button>
+        </form>
+        """
+    }
+
+    private static func page(_ title: String, error: String?, body: String) -> String {
+        let alert = error.map { "<p class=\"error\" role=\"alert\">\(escape($0))</p>" } ?? ""
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title)) · Enclave</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
+            label{display:block;margin:.8rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}
+            button{margin-top:1rem;padding:.5rem 1.2rem}.error{color:#a00;font-weight:600}.codes{font-size:1.1rem}</style>
+            </head><body><h1>\(escape(title))</h1>\(alert)\(body)</body></html>
+            """
+    }
+
+    /// HTML-escapes text for element content and quoted attribute values.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
