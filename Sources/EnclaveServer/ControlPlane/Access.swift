@@ -14,10 +14,11 @@ struct Access: Sendable {
 
     /// The workspace and the caller as an actor inside it; 404 when the workspace does not exist (or is deleted).
     func workspace(_ id: String, user: User) async throws -> (Resource, Actor) {
-        guard let workspace = try await store.resource(id: id), workspace.resourceType == .workspace else {
+        guard let (workspace, roles) = try await store.resourceAndRoles(id: id, userId: user.id),
+            workspace.resourceType == .workspace
+        else {
             throw EnclaveError.notFound("Workspace \(id) does not exist")
         }
-        let roles = try await store.roles(userId: user.id, workspaceId: id)
         return (workspace, Actor(user: user, workspaceRoles: roles))
     }
 

@@ -28,6 +28,7 @@ public struct ControlPlane: Sendable {
     public let signal: WorkSignal
     public let environment: EngineEnvironment
     public let settings: ControlPlaneSettings
+    let versionCache = TemplateVersionCache()
 
     public init(
         store: any Store, secrets: SecretBox, signal: WorkSignal, environment: EngineEnvironment,
@@ -61,8 +62,11 @@ public struct ControlPlane: Sendable {
     /// Registered versions newer than the resource's, flagging major upgrades as needing force.
     public func availableUpgrades(for resource: Resource) async throws -> [AvailableUpgrade] {
         let parentTemplate = try await parentServiceTemplateName(of: resource)
-        let registered = try await store.templateVersions(
-            type: resource.resourceType, name: resource.templateName, parent: parentTemplate)
+        let registered = try await versionCache.versions(
+            type: resource.resourceType, name: resource.templateName, parent: parentTemplate
+        ) {
+            try await store.templateVersions(type: resource.resourceType, name: resource.templateName, parent: parentTemplate)
+        }
         return SemanticVersion.availableUpgrades(from: resource.templateVersion, registered: registered)
     }
 

@@ -116,6 +116,8 @@ extension ControlPlane {
         let audit = AuditEntry(
             id: newId(), time: now, actor: actor, action: .templateRegister, target: target, details: .object(details),
             requestId: requestId)
-        return try await store.register(template, audit: audit)
+        let registered = try await store.register(template, audit: audit)
+        versionCache.invalidate()
+        return registered
     }
 }

@@ -14,17 +14,30 @@ extension SQLiteStore {
     /// Reads the row's etag first and decodes the document only when the cached copy is stale.
     func cachedResource(id: String, includingDeleted: Bool) async throws -> Resource? {
         let cache = decoded
+        return try await read { db in try Self.resource(id: id, includingDeleted: includingDeleted, cache: cache, db) }
+    }
+
+    static func resource(id: String, includingDeleted: Bool, cache: ResourceDecodeCache, _ db: Database) throws -> Resource? {
         let filter = includingDeleted ? "" : " AND deleted = 0"
-        return try await read { db -> Resource? in
-            guard let etag = try String.fetchOne(db, sql: "SELECT etag FROM resources WHERE id = ?\(filter)", arguments: [id])
-            else { return nil }
-            if let hit = cache.get(id, etag: etag) { return hit }
-            guard let doc = try String.fetchOne(db, sql: "SELECT doc FROM resources WHERE id = ?", arguments: [id]) else {
-                return nil
-            }
-            let resource = try DocumentCoding.decode(Resource.self, doc)
-            cache.put(resource)
-            return resource
+        guard let etag = try String.fetchOne(db, sql: "SELECT etag FROM resources WHERE id = ?\(filter)", arguments: [id])
+        else { return nil }
+        if let hit = cache.get(id, etag: etag) { return hit }
+        guard let doc = try String.fetchOne(db, sql: "SELECT doc FROM resources WHERE id = ?", arguments: [id]) else {
+            return nil
+        }
+        let resource = try DocumentCoding.decode(Resource.self, doc)
+        cache.put(resource)
+        return resource
+    }
+
+    public func resourceAndRoles(id: String, userId: String) async throws -> (resource: Resource, roles: Set<WorkspaceRole>)? {
+        let cache = decoded
+        return try await read { db -> (resource: Resource, roles: Set<WorkspaceRole>)? in
+            guard let resource = try Self.resource(id: id, includingDeleted: false, cache: cache, db) else { return nil }
+            let roles = try String.fetchAll(
+                db, sql: "SELECT role FROM role_assignments WHERE workspace_id = ? AND user_id = ?", arguments: [id, userId]
+            ).compactMap(WorkspaceRole.init(rawValue:))
+            return (resource, Set(roles))
         }
     }
 
