@@ -24,11 +24,18 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// An external OpenID Connect provider whose tokens are trusted besides Enclave's own; nil: none.
     public var oidc: OIDCConfiguration?
+    /// The URL browsers reach this server at (behind a proxy, the proxy's); nil: `http://<host>:<port>`.
+    /// The built-in provider's issuer is `<public URL>/oidc`, so it must not change while tokens are out.
+    public var publicURL: String?
+    /// Whether the built-in provider's tokens need `otp` in `amr` (and Enclave's own tokens `otp` or
+    /// `operator`). External providers' tokens are not checked: their MFA is their provider's policy.
+    public var requireMFA: Bool
 
     public init(
         dataDir: String = ".enclave", host: String = "127.0.0.1", port: Int = 8000, workers: Int = 2,
         templatesDir: String = "templates", issuer: String = "enclave", settings: ControlPlaneSettings = .init(),
-        leaseSeconds: Double = 30, logLevel: Logger.Level = .info, oidc: OIDCConfiguration? = nil
+        leaseSeconds: Double = 30, logLevel: Logger.Level = .info, oidc: OIDCConfiguration? = nil,
+        publicURL: String? = nil, requireMFA: Bool = true
     ) {
         self.dataDir = dataDir
         self.host = host
@@ -40,7 +47,18 @@ public struct ServerConfiguration: Sendable {
         self.leaseSeconds = leaseSeconds
         self.logLevel = logLevel
         self.oidc = oidc
+        self.publicURL = publicURL
+        self.requireMFA = requireMFA
     }
+
+    /// `publicURL` without a trailing slash, or `http://<host>:<port>`.
+    public var resolvedPublicURL: String {
+        guard let publicURL, !publicURL.isEmpty else { return "http://\(host):\(port)" }
+        return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+    }
+
+    /// The built-in provider's `iss`: `<public URL>/oidc`.
+    public var providerIssuer: String { "\(resolvedPublicURL)/oidc" }
 
     public var databasePath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("enclave.sqlite").path }
 }
@@ -56,6 +74,10 @@ public struct EnclaveDependencies: Sendable {
     public var tokens: TrustedIssuers
     /// The external provider's key fetcher (a service of the application), when one is configured.
     public var identityProvider: OIDCKeyProvider?
+    /// The built-in OpenID Connect provider (`/oidc`): sign-in pages, codes, the setup link.
+    public var provider: BuiltInProvider
+    /// Verifies the built-in provider's tokens (issuer `configuration.providerIssuer`).
+    public var providerVerifier: TokenVerifier
     public var deployer: any Deployer
     public var engine: Engine
     public var controlPlane: ControlPlane
@@ -73,10 +95,22 @@ public func buildDependencies(
     let store = try SQLiteStore(path: configuration.databasePath)
     let signingKey = try SigningKey.loadOrCreate(dataDir: configuration.dataDir)
     let secrets = SecretBox(key: try DataDirKeys.secretsKey(dataDir: configuration.dataDir))
+    // Under --require-mfa: Enclave's own tokens pass with `operator` (minted with the key file by
+    // `enclave token`) or `otp`; the built-in provider's only with `otp`.
+    let requireMFA = configuration.requireMFA
     let verifier = try await TokenVerifier(
-        jwksJSON: signingKey.jwksJSON, issuer: configuration.issuer, audience: configuration.settings.audience)
+        jwksJSON: signingKey.jwksJSON, issuer: configuration.issuer, audience: configuration.settings.audience,
+        requiredAMR: requireMFA ? [AMR.otp, AMR.operator] : [])
+    let providerVerifier = try await TokenVerifier(
+        jwksJSON: signingKey.jwksJSON, issuer: configuration.providerIssuer, audience: configuration.settings.audience,
+        requiredAMR: requireMFA ? [AMR.otp] : [])
+    let provider = BuiltInProvider(
+        settings: BuiltInProviderSettings(
+            issuer: configuration.providerIssuer, apiAudience: configuration.settings.audience,
+            clients: OIDCClient.builtIn(publicURL: configuration.resolvedPublicURL), requireMFA: requireMFA),
+        store: store, secrets: secrets, signingKey: signingKey, now: environment.now)
     var identityProvider: OIDCKeyProvider?
-    var verifiers = [verifier]
+    var verifiers = [verifier, providerVerifier]
     if let oidc = configuration.oidc {
         try oidc.validate()
         let provider = OIDCKeyProvider(configuration: oidc, logger: logger)
@@ -99,7 +133,7 @@ public func buildDependencies(
     try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
     return EnclaveDependencies(
         configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, tokens: tokens,
-        identityProvider: identityProvider, deployer: deployer,
+        identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, deployer: deployer,
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger)
 }
 
@@ -119,6 +153,8 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
         openAPIDocument: try OpenAPIDocument.json()
     ).register(on: router)
     MetricsController(registry: deps.registry, store: deps.store, engine: status).register(on: router)
+    OIDCController(provider: deps.provider, jwksJSON: deps.signingKey.jwksJSON, verifier: deps.providerVerifier)
+        .register(on: router)
 
     let access = Access(store: deps.store)
     let routes = ResourceRoutes(controlPlane: deps.controlPlane, access: access)

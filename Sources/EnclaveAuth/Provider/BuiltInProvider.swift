@@ -166,13 +166,40 @@ public actor BuiltInProvider {
         return (flow.csrf, flow.step)
     }
 
-    /// A form post on the sign-in page. Throws 403 when the flow or CSRF token is missing or wrong (nothing
-    /// changes), 429 when the address has posted too often.
-    public func submit(flowId: String?, form: [String: String], address: String) async throws -> (csrf: String, step: SignInStep) {
+    /// Records a refused authorization request (unregistered client or redirect URI), which `validate`
+    /// answers with an error page rather than a redirect.
+    public func recordRefusedRequest(_ reason: String, clientId: String?, redirectURI: String?, address: String) async throws {
+        var details: [String: JSONValue] = ["reason": .string(reason)]
+        if let clientId { details["client"] = .string(String(clientId.prefix(200))) }
+        if let redirectURI { details["redirectURI"] = .string(String(redirectURI.prefix(500))) }
+        try await store.appendAudit([
+            audit(.signInRefused, actor: Self.anonymous, target: "/oidc/authorize", outcome: .denied, details: details, address: address)
+        ])
+    }
+
+    /// Who is recorded as the actor of a refusal before any account is known.
+    static let anonymous = AuditActor(id: "anonymous", name: "")
+
+    /// A form post on the sign-in page: the flow's id (a new one once the password step has passed, so a
+    /// flow id planted before sign-in — session fixation — never belongs to a signed-in flow), its CSRF
+    /// token and the next page. Throws 403 when the flow or CSRF token is missing or wrong (audited,
+    /// nothing else changes), 429 when the address has posted too often.
+    public func submit(flowId: String?, form: [String: String], address: String) async throws
+        -> (flowId: String, csrf: String, step: SignInStep)
+    {
         guard let flowId, var flow = flows[flowId], now() - flow.createdAt < settings.flowLifetime else {
+            try await store.appendAudit([
+                audit(.signInRefused, actor: Self.anonymous, target: "/oidc/authorize", outcome: .denied,
+                    details: ["reason": .string(flowId == nil ? "no sign-in cookie" : "unknown or expired sign-in flow")],
+                    address: address)
+            ])
             throw EnclaveError.forbidden("This sign-in page has expired or was opened elsewhere: start signing in again")
         }
         guard let csrf = form["csrf"], ConstantTime.equals(csrf, flow.csrf) else {
+            try await store.appendAudit([
+                audit(.signInRefused, actor: Self.anonymous, target: "/oidc/authorize", outcome: .denied,
+                    details: ["reason": .string(form["csrf"] == nil ? "missing CSRF token" : "wrong CSRF token")], address: address)
+            ])
             throw EnclaveError.forbidden("The form is missing its CSRF token: reload the sign-in page")
         }
         let counted = settings.addressLimit.record(addressCounters[address], now: now())
@@ -180,10 +207,23 @@ public actor BuiltInProvider {
         guard counted.allowed else {
             throw EnclaveError.tooManyRequests("Too many sign-in attempts from this address: wait a minute and try again")
         }
+        let wasAnonymous = flow.userId == nil
         let step = try await advance(&flow, form: form, address: address)
         flow.step = step
-        if case .redirect = step { flows[flowId] = nil } else if case .done = step { flows[flowId] = nil } else { flows[flowId] = flow }
-        return (flow.csrf, step)
+        flows[flowId] = nil
+        switch step {
+        case .redirect, .done:
+            return (flowId, flow.csrf, step)
+        default:
+            // The first step that identifies the user starts a new flow id and CSRF token.
+            var id = flowId
+            if wasAnonymous, flow.userId != nil {
+                id = Self.randomToken()
+                flow.csrf = Self.randomToken()
+            }
+            flows[id] = flow
+            return (id, flow.csrf, step)
+        }
     }
 
     private func advance(_ flow: inout Flow, form: [String: String], address: String) async throws -> SignInStep {

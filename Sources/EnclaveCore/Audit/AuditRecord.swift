@@ -49,6 +49,9 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     case accountLock = "auth.lockout"
     /// An authorization code was presented a second time.
     case codeReplay = "auth.code_replay"
+    /// A request to the built-in provider was refused before any account was involved: an unregistered
+    /// client or redirect URI, a form without its CSRF token, or a post to an unknown or expired sign-in.
+    case signInRefused = "auth.request_refused"
     /// A built-in provider account was created (setup link or `enclave users add`).
     case userCreate = "user.create"
     /// A user enrolled an authenticator (TOTP).

@@ -61,6 +61,9 @@ struct OIDCController {
                 codeChallenge: value("code_challenge"), method: value("code_challenge_method"), state: value("state"),
                 nonce: value("nonce"))
         } catch {
+            try await provider.recordRefusedRequest(
+                error.message, clientId: value("client_id"), redirectURI: value("redirect_uri"),
+                address: context.remoteAddress ?? "unknown")
             return html(SignInPage.error(error.message), status: .badRequest)
         }
         switch validated {
@@ -94,7 +97,9 @@ struct OIDCController {
                 headers[.cacheControl] = "no-store"
                 return Response(status: .seeOther, headers: headers)
             }
-            return html(SignInPage.render(result.step, csrf: result.csrf, action: "\(issuer)/authorize"))
+            return html(
+                SignInPage.render(result.step, csrf: result.csrf, action: "\(issuer)/authorize"),
+                cookie: result.flowId == flowId ? nil : result.flowId)
         } catch let error as EnclaveError {
             return html(SignInPage.error(error.message), status: HTTPResponse.Status(code: error.statusCode))
         }

@@ -123,9 +123,25 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "In-process workers running operation steps (0: leave them to `enclave worker`).")
     var workers: Int = 2
 
+    @Option(help: "URL browsers reach this server at, e.g. https://tre.example.org (default: http://<host>:<port>). The built-in sign-in's issuer is <public-url>/oidc.")
+    var publicURL: String = ProcessInfo.processInfo.environment["ENCLAVE_PUBLIC_URL"] ?? ""
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Refuse built-in sign-in tokens without otp in amr (enclave token's operator tokens pass; external providers are not checked).")
+    var requireMFA = true
+
+    func validate() throws {
+        if !publicURL.isEmpty, URL(string: publicURL)?.host == nil || !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
+            throw ValidationError("--public-url must be an http:// or https:// URL with a host, e.g. https://tre.example.org")
+        }
+    }
+
     func run() async throws {
         var config = try options.configuration(host: host, port: port, workers: workers)
         config.oidc = try oidc.configuration()
+        config.publicURL = publicURL.isEmpty ? nil : publicURL
+        config.requireMFA = requireMFA
         options.bootstrapLogging(config.logLevel)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -135,7 +151,20 @@ struct Serve: AsyncParsableCommand {
         let app = try buildApplication(deps)
         logger.info(
             "enclave serving",
-            metadata: ["url": "http://\(host):\(port)", "dataDir": "\(config.dataDir)", "workers": "\(workers)"])
+            metadata: [
+                "url": "http://\(host):\(port)", "publicURL": "\(config.resolvedPublicURL)", "dataDir": "\(config.dataDir)",
+                "workers": "\(workers)", "requireMFA": "\(config.requireMFA)",
+            ])
+        // Printed, never logged: the link is a credential for whoever opens it first, and logs travel further.
+        if let token = try await deps.provider.setupTokenIfNeeded() {
+            let text = """
+                No administrator account exists yet. Open this link within an hour to create one (it works once;
+                restart `enclave serve` for a new one, or use `enclave users add --role TREAdmin`):
+                  \(config.providerIssuer)/setup?token=\(token)
+
+                """
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
         try await app.runService()
     }
 }
