@@ -23,8 +23,12 @@ enum EnclaveBinary {
         }
     }
 
-    /// Runs `enclave` with arguments to completion; returns stdout.
-    static func run(_ arguments: [String]) throws -> String {
+    /// Runs `enclave` with arguments to completion, off the cooperative pool; returns stdout.
+    static func run(_ arguments: [String]) async throws -> String {
+        try await Blocking.run { try runSync(arguments) }
+    }
+
+    static func runSync(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path)
         process.arguments = arguments
@@ -60,18 +64,27 @@ final class EnclaveProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// SIGKILL: the process gets no chance to clean up, as when a machine or container dies.
-    func kill9() {
+    func kill9() async {
         kill(pid, SIGKILL)
-        process.waitUntilExit()
+        let process = self.process
+        _ = try? await Blocking.run { process.waitUntilExit() }
     }
 
-    /// SIGTERM and wait: a graceful shutdown. Returns the exit status.
-    func stop() -> Int32 {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+    /// SIGTERM without waiting (for `defer`, which cannot await).
+    func terminate() {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// SIGTERM and wait, off the cooperative pool: a graceful shutdown. Returns the exit status.
+    func stop() async -> Int32 {
+        let process = self.process
+        return (try? await Blocking.run { () -> Int32 in
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            return process.terminationStatus
+        }) ?? -1
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

@@ -17,13 +17,13 @@ struct ServerProcessTests {
         let server = try EnclaveProcess(
             ["serve", "--data-dir", data.path, "--port", "\(port)", "--templates", TestPaths.templates],
             log: data.appendingPathComponent("serve.log"))
-        defer { _ = server.stop() }
+        defer { server.terminate() }
         _ = try await LiveAPI.waitHealthy(base)
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("enclave.sqlite").path))
         let keyMode = try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("keys/signing-es256.pem").path)[.posixPermissions] as? Int
         #expect(keyMode == 0o600)
 
-        let token = try EnclaveBinary.run([
+        let token = try await EnclaveBinary.run([
             "token", "--data-dir", data.path, "--user", "admin-e2e", "--name", "Admin", "--email", "a@x", "--role", "TREAdmin",
         ])
         let api = LiveAPI(base: base, token: token)
@@ -43,7 +43,7 @@ struct ServerProcessTests {
         #expect(text.contains("enclave_operations{status=\"deployed\"}"), "\(text.prefix(400))")
         #expect(text.contains("hb_requests{") && text.contains("http_server_request_duration_bucket"), "request count and latency are exported")
 
-        #expect(server.stop() == 0, "SIGTERM shuts down gracefully")
+        #expect(await server.stop() == 0, "SIGTERM shuts down gracefully")
     }
 
     @Test("kill -9 of a worker mid-step: its steps end failed or succeeded, never stuck, never run twice at once, and the queue keeps going")
@@ -57,9 +57,9 @@ struct ServerProcessTests {
         // The API process runs no workers: all work happens in separate worker processes.
         let server = try EnclaveProcess(
             ["serve", "--port", "\(port)", "--workers", "0"] + common, log: data.appendingPathComponent("serve.log"))
-        defer { _ = server.stop() }
+        defer { server.terminate() }
         _ = try await LiveAPI.waitHealthy(base)
-        let token = try EnclaveBinary.run([
+        let token = try await EnclaveBinary.run([
             "token", "--data-dir", data.path, "--user", "admin-e2e", "--name", "Admin", "--email", "a@x", "--role", "TREAdmin",
         ])
         let api = LiveAPI(base: base, token: token)
@@ -79,10 +79,10 @@ struct ServerProcessTests {
         for location in [plain, idempotent] {
             _ = try await api.waitFor(location, timeout: 30) { $0["status"] == "deploying" }
         }
-        doomed.kill9()
+        await doomed.kill9()
 
         let rescuer = try EnclaveProcess(["worker", "--workers", "2"] + common, log: data.appendingPathComponent("worker-b.log"))
-        defer { _ = rescuer.stop() }
+        defer { rescuer.terminate() }
         let failed = try await api.waitTerminal(plain, timeout: 60)
         #expect(failed["status"] == "deployment_failed")
         #expect(failed["message"]?.stringValue?.contains("was lost") == true, "\(failed)")
