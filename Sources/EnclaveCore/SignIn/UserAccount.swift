@@ -72,3 +72,18 @@ public struct UserAccount: Sendable, Hashable, Codable {
         return nil
     }
 }
+
+extension UserAccount {
+    /// Whether the account can administer the TRE right now: enabled and holding `TREAdmin`.
+    public var isEnabledAdmin: Bool { enabled && roles.contains(CoreRole.treAdmin.rawValue) }
+
+    /// Why `account` cannot be disabled, or nil: the last enabled TREAdmin must stay, or nobody could
+    /// manage the TRE (and its users) through the API any more.
+    public static func problem(disabling account: UserAccount, among accounts: [UserAccount]) -> String? {
+        guard account.isEnabledAdmin else { return nil }
+        let others = accounts.filter { $0.id != account.id && $0.isEnabledAdmin }
+        return others.isEmpty
+            ? "'\(account.username)' is the last enabled TREAdmin and cannot be disabled: add or enable another admin first"
+            : nil
+    }
+}

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import EnclaveAuth
+import EnclaveCore
+import EnclaveTesting
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// `enclave serve`'s setup link and `enclave users …` with the real binary, then a browser-style sign-in
+/// (password, TOTP enrollment, code + PKCE) against the running server.
+@Suite("Users command end to end", .serialized)
+struct UsersCommandTests {
+    /// Runs the binary to completion off the cooperative pool: exit status and stdout + stderr.
+    static func enclave(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let path = try EnclaveBinary.path
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: path)
+                process.arguments = arguments
+                let out = Pipe()
+                process.standardOutput = out
+                process.standardError = out
+                do {
+                    try process.run()
+                    let data = out.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    struct Page {
+        var status: Int
+        var location: String?
+        var setCookie: String?
+        var text: String
+    }
+
+    static func send(
+        _ client: HTTPClient, _ url: String, method: HTTPMethod = .GET, form: [String: String]? = nil, cookie: String? = nil
+    ) async throws -> Page {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let cookie { request.headers.add(name: "Cookie", value: "enclave_signin=\(cookie)") }
+        if let form {
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: formBody(form)))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Page(
+            status: Int(response.status.code), location: response.headers.first(name: "Location"),
+            setCookie: response.headers.first(name: "Set-Cookie"), text: String(buffer: body))
+    }
+
+    static func formBody(_ fields: [String: String]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+    }
+
+    static func capture(_ pattern: String, in text: String) -> String? {
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+            let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+            let range = Range(match.range(at: 1), in: text)
+        else { return nil }
+        return String(text[range])
+    }
+
+    static func cookie(_ header: String?) -> String? {
+        guard let header, header.hasPrefix("enclave_signin=") else { return nil }
+        return String(header.dropFirst("enclave_signin=".count).prefix(while: { $0 != ";" }))
+    }
+
+    static func base32Decode(_ text: String) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var (bits, value, bytes) = (0, 0, [UInt8]())
+        for character in text.uppercased() {
+            guard let index = alphabet.firstIndex(of: character) else { continue }
+            value = (value << 5) | index
+            bits += 5
+            if bits >= 8 {
+                bytes.append(UInt8((value >> (bits - 8)) & 0xFF))
+                bits -= 8
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("serve prints a setup link with no admin; users add makes one who signs in with password and TOTP; the last admin cannot be disabled")
+    func addThenSignIn() async throws {
+        let data = try TestPaths.temporaryDirectory("e2e-users")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let port = try freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let log = data.appendingPathComponent("serve.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try EnclaveBinary.path)
+        server.arguments = ["serve", "--data-dir", data.path, "--port", "\(port)", "--workers", "0", "--templates", TestPaths.templates]
+        let handle = try FileHandle(forWritingTo: log)
+        server.standardOutput = handle
+        server.standardError = handle
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        _ = try await LiveAPI.waitHealthy(base)
+        let serveLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(serveLog.contains("\(base)/oidc/setup?token="), "\(serveLog)")
+
+        let passwordFile = data.appendingPathComponent("password.txt")
+        try "alice's long password\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+        let added = try await Self.enclave([
+            "users", "add", "--data-dir", data.path, "--username", "alice", "--name", "Alice Admin", "--email", "alice@example.org",
+            "--role", "TREAdmin", "--password-file", passwordFile.path,
+        ])
+        #expect(added.status == 0, "\(added.output)")
+        #expect(added.output.contains("Added alice"))
+        #expect(!added.output.contains("Password (shown once)"))
+        let listed = try await Self.enclave(["users", "list", "--data-dir", data.path])
+        #expect(listed.output.contains("alice") && listed.output.contains("not enrolled"), "\(listed.output)")
+
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            let verifier = (UUID().uuidString + UUID().uuidString).replacingOccurrences(of: "-", with: "")
+            let redirect = "http://127.0.0.1:53682/callback"
+            let query = Self.formBody([
+                "client_id": "enclave-cli", "redirect_uri": redirect, "response_type": "code",
+                "code_challenge": PKCE.challenge(for: verifier), "code_challenge_method": "S256", "state": "s",
+            ])
+            let start = try await Self.send(client, "\(base)/oidc/authorize?\(query)")
+            #expect(start.status == 200)
+            var cookie = try #require(Self.cookie(start.setCookie))
+            var csrf = try #require(Self.capture(#"name="csrf" value="([^"]+)""#, in: start.text))
+            let enroll = try await Self.send(
+                client, "\(base)/oidc/authorize", method: .POST,
+                form: ["username": "alice", "password": "alice's long password", "csrf": csrf], cookie: cookie)
+            #expect(enroll.text.contains("Set up your authenticator"), "\(enroll.text)")
+            cookie = Self.cookie(enroll.setCookie) ?? cookie
+            csrf = try #require(Self.capture(#"name="csrf" value="([^"]+)""#, in: enroll.text))
+            let secret = Self.base32Decode(try #require(Self.capture(#"id="totp-secret">([^<]+)<"#, in: enroll.text)))
+            let codes = try await Self.send(
+                client, "\(base)/oidc/authorize", method: .POST,
+                form: ["code": TOTPCode(secret: secret).code(at: Date()), "csrf": csrf], cookie: cookie)
+            #expect(codes.text.contains("Recovery codes"), "\(codes.text)")
+            let done = try await Self.send(client, "\(base)/oidc/authorize", method: .POST, form: ["csrf": csrf], cookie: cookie)
+            #expect(done.status == 303)
+            let location = try #require(done.location)
+            let code = try #require(URLComponents(string: location)?.queryItems?.first { $0.name == "code" }?.value)
+            let tokens = try await Self.send(
+                client, "\(base)/oidc/token", method: .POST,
+                form: [
+                    "grant_type": "authorization_code", "code": code, "client_id": "enclave-cli", "redirect_uri": redirect,
+                    "code_verifier": verifier,
+                ])
+            #expect(tokens.status == 200, "\(tokens.text)")
+            let json = try JSONDecoder().decode(JSONValue.self, from: Data(tokens.text.utf8))
+            let access = try #require(json["access_token"]?.stringValue)
+            let workspaces = try await LiveAPI(base: base, token: access).call(.GET, "/api/workspaces")
+            #expect(workspaces.status == 200, "\(workspaces.json)")
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+
+        let disable = try await Self.enclave(["users", "disable", "alice", "--data-dir", data.path])
+        #expect(disable.status != 0)
+        #expect(disable.output.contains("last enabled TREAdmin"), "\(disable.output)")
+        let verify = try await Self.enclave(["audit", "verify", "--data-dir", data.path])
+        #expect(verify.status == 0, "\(verify.output)")
+    }
+}
