@@ -33,6 +33,8 @@ struct BuiltInProviderTests {
             let page = try await browser.authorize(verifier: verifier)
             #expect(page.status == .ok)
             #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            // Browsers apply form-action to the redirect after the last form post: the client's origin is allowed.
+            #expect(page.headers[.contentSecurityPolicy]?.contains("form-action 'self' http://127.0.0.1:53682;") == true)
             let setCookie = try #require(page.headers[.setCookie])
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax"))
 
@@ -43,6 +45,7 @@ struct BuiltInProviderTests {
             let secret = SignInBrowser.decodeBase32(shown)
             let recovery = try await browser.post(["code": TOTPCode(secret: secret).code(at: Date())])
             #expect(recovery.text.contains("Recovery codes"), "\(recovery.text)")
+            #expect(recovery.headers[.contentSecurityPolicy]?.contains("form-action 'self' http://127.0.0.1:53682;") == true)
             let redirect = try await browser.post([:])
             #expect(redirect.status == .seeOther)
             let location = try #require(redirect.location)

@@ -166,6 +166,13 @@ public actor BuiltInProvider {
         return (flow.csrf, flow.step)
     }
 
+    /// The client redirect URI of a flow (nil for the setup flow or an unknown flow): its sign-in pages'
+    /// Content-Security-Policy must let their forms end in a redirect there.
+    public func redirectURI(flowId: String?) -> String? {
+        guard let flowId else { return nil }
+        return flows[flowId]?.request?.redirectURI
+    }
+
     /// Records a refused authorization request (unregistered client or redirect URI), which `validate`
     /// answers with an error page rather than a redirect.
     public func recordRefusedRequest(_ reason: String, clientId: String?, redirectURI: String?, address: String) async throws {

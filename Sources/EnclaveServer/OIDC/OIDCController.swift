@@ -71,7 +71,9 @@ struct OIDCController {
             return Response(status: .found, headers: [.location: redirect.location])
         case .success(let authorize):
             let flow = await provider.begin(authorize)
-            return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
+            return html(
+                SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId,
+                redirectURI: authorize.redirectURI)
         }
     }
 
@@ -99,7 +101,7 @@ struct OIDCController {
             }
             return html(
                 SignInPage.render(result.step, csrf: result.csrf, action: "\(issuer)/authorize"),
-                cookie: result.flowId == flowId ? nil : result.flowId)
+                cookie: result.flowId == flowId ? nil : result.flowId, redirectURI: await provider.redirectURI(flowId: result.flowId))
         } catch let error as EnclaveError {
             return html(SignInPage.error(error.message), status: HTTPResponse.Status(code: error.statusCode))
         }
@@ -142,11 +144,12 @@ struct OIDCController {
 
     // MARK: Helpers
 
-    private func html(_ text: String, status: HTTPResponse.Status = .ok, cookie: String? = nil) -> Response {
+    /// A sign-in page; `redirectURI` is the flow's client redirect URI, which its forms may end at.
+    private func html(_ text: String, status: HTTPResponse.Status = .ok, cookie: String? = nil, redirectURI: String? = nil) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy
+        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy(redirectURI: redirectURI)
         if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
         if let cookie {
             let secure = issuer.hasPrefix("https://") ? "; Secure" : ""

@@ -1,9 +1,29 @@
+import Foundation
 import EnclaveAuth
 
 /// Enclave's sign-in pages: plain server-rendered HTML, every interpolated value escaped, every form
 /// carrying the flow's CSRF token. No JavaScript, so the page works in any browser and with a strict CSP.
 enum SignInPage {
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
+    /// The pages' Content-Security-Policy. Browsers apply `form-action` to the redirects that follow a
+    /// form post too (Chromium refused the final 303 to the client's loopback callback, found by the
+    /// headless-Chromium sign-in test), so a page of a flow with a client also allows the origin of that
+    /// client's redirect URI, which was checked against the client's registration before the flow began.
+    static func contentSecurityPolicy(redirectURI: String? = nil) -> String {
+        let targets = ["'self'"] + (redirectURI.flatMap(origin(of:)).map { [$0] } ?? [])
+        return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action \(targets.joined(separator: " ")); frame-ancestors 'none'"
+    }
+
+    /// `scheme://host[:port]` of an http(s) URI, or nil when it has no such origin or holds characters
+    /// that do not belong in a CSP source expression.
+    static func origin(of uri: String) -> String? {
+        guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.percentEncodedHost, !host.isEmpty
+        else { return nil }
+        let hostText = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        let origin = "\(scheme)://\(hostText)" + (components.port.map { ":\($0)" } ?? "")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/[]")
+        return origin.allSatisfy(allowed.contains) ? origin : nil
+    }
 
     static func render(_ step: SignInStep, csrf: String, action: String) -> String {
         switch step {
