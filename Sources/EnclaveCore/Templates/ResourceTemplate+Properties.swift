@@ -12,7 +12,17 @@ extension ResourceTemplate {
     ///   property's JSON Pointer and the broken rule, e.g.
     ///   "Invalid properties for template 'tre-workspace-base': /address_space_size: must be one of […] (enum)".
     public func validateCreate(_ properties: [String: JSONValue]) throws(EnclaveError) {
-        let schema = try JSONSchema(enriched())
+        try validateCreate(properties, against: try createSchema())
+    }
+
+    /// The compiled schema `validateCreate` checks against. A template never changes once registered,
+    /// so callers may compile it once per template id and pass it to `validateCreate(_:against:)`.
+    public func createSchema() throws(EnclaveError) -> JSONSchema {
+        try JSONSchema(enriched())
+    }
+
+    /// `validateCreate` with a schema compiled earlier by `createSchema()` of this same template.
+    public func validateCreate(_ properties: [String: JSONValue], against schema: JSONSchema) throws(EnclaveError) {
         let violations = schema.validate(.object(properties))
         if !violations.isEmpty {
             throw invalidProperties(violations.map(\.message))

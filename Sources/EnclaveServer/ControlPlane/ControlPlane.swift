@@ -29,6 +29,7 @@ public struct ControlPlane: Sendable {
     public let environment: EngineEnvironment
     public let settings: ControlPlaneSettings
     let versionCache = TemplateVersionCache()
+    let schemaCache = CompiledSchemaCache()
 
     public init(
         store: any Store, secrets: SecretBox, signal: WorkSignal, environment: EngineEnvironment,
@@ -108,7 +109,7 @@ public struct ControlPlane: Sendable {
             throw EnclaveError.forbidden(
                 "The user is not authorized to use template '\(templateName)': it requires one of the roles \(template.authorizedRoles)")
         }
-        try template.validateCreate(input)
+        try template.validateCreate(input, against: try schemaCache.schema(for: template))
         if let workspace = placement.workspace { try await requireDeployed(workspace, what: "Workspace") }
         if let service = placement.service { try await requireDeployed(service, what: "Workspace service") }
 
