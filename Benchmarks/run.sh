@@ -201,3 +201,8 @@ for workers in $WORKER_COUNTS; do
 done
 echo
 echo "goal: >= 500 operations/s on SQLite"
+
+echo
+echo "== 4. bearer-token verification through the middleware's verifier vs a raw ES256 loop; bcrypt sign-in cost"
+machine
+"$BIN/enclave-bench" auth
