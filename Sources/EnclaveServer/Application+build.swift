@@ -161,7 +161,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     let api = router.group("api")
         .add(
             middleware: TokenAuthMiddleware(
-                verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: SeenUsers(), now: deps.controlPlane.environment.now))
+                verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: BoundedCache(capacity: 10_000), now: deps.controlPlane.environment.now))
         .group(context: AuthenticatedContext.self)
         .add(middleware: AuditDenialMiddleware(store: deps.store, environment: deps.controlPlane.environment))
     TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)

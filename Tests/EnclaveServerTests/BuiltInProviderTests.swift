@@ -42,7 +42,7 @@ struct BuiltInProviderTests {
             #expect(enroll.text.contains("Set up your authenticator"), "\(enroll.text)")
             #expect(enroll.text.contains("<svg"))
             let shown = try #require(SignInBrowser.capture(#"id="totp-secret">([^<]+)<"#, in: enroll.text))
-            let secret = SignInBrowser.decodeBase32(shown)
+            let secret = Base32.decode(shown)
             let recovery = try await browser.post(["code": TOTPCode(secret: secret).code(at: Date())])
             #expect(recovery.text.contains("Recovery codes"), "\(recovery.text)")
             #expect(recovery.headers[.contentSecurityPolicy]?.contains("form-action 'self' http://127.0.0.1:53682;") == true)

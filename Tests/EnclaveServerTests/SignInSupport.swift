@@ -113,23 +113,6 @@ struct SignInBrowser {
         return components.queryItems?.first { $0.name == name }?.value
     }
 
-    /// The raw TOTP secret behind the base32 text an enrollment page shows (RFC 4648 base32, unpadded).
-    static func decodeBase32(_ text: String) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var bits = 0
-        var value = 0
-        var bytes: [UInt8] = []
-        for character in text.uppercased() where character != "=" {
-            guard let index = alphabet.firstIndex(of: character) else { continue }
-            value = (value << 5) | index
-            bits += 5
-            if bits >= 8 {
-                bytes.append(UInt8((value >> (bits - 8)) & 0xFF))
-                bits -= 8
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 enum OIDCCookie {

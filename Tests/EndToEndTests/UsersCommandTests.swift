@@ -77,20 +77,6 @@ struct UsersCommandTests {
         return String(header.dropFirst("enclave_signin=".count).prefix(while: { $0 != ";" }))
     }
 
-    static func base32Decode(_ text: String) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var (bits, value, bytes) = (0, 0, [UInt8]())
-        for character in text.uppercased() {
-            guard let index = alphabet.firstIndex(of: character) else { continue }
-            value = (value << 5) | index
-            bits += 5
-            if bits >= 8 {
-                bytes.append(UInt8((value >> (bits - 8)) & 0xFF))
-                bits -= 8
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 
     @Test("serve prints a setup link with no admin; users add makes one who signs in with password and TOTP; the last admin cannot be disabled")
     func addThenSignIn() async throws {
@@ -142,7 +128,7 @@ struct UsersCommandTests {
             #expect(enroll.text.contains("Set up your authenticator"), "\(enroll.text)")
             cookie = Self.cookie(enroll.setCookie) ?? cookie
             csrf = try #require(Self.capture(#"name="csrf" value="([^"]+)""#, in: enroll.text))
-            let secret = Self.base32Decode(try #require(Self.capture(#"id="totp-secret">([^<]+)<"#, in: enroll.text)))
+            let secret = Base32.decode(try #require(Self.capture(#"id="totp-secret">([^<]+)<"#, in: enroll.text)))
             let codes = try await Self.send(
                 client, "\(base)/oidc/authorize", method: .POST,
                 form: ["code": TOTPCode(secret: secret).code(at: Date()), "csrf": csrf], cookie: cookie)

@@ -149,7 +149,8 @@ extension JSONValue: CustomStringConvertible {
         }
     }
 
-    static func quote(_ text: String) -> String {
+    /// `text` as a JSON string literal (RFC 8259 escaping), for writers that build JSON by hand.
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -29,7 +29,9 @@ public struct ControlPlane: Sendable {
     public let environment: EngineEnvironment
     public let settings: ControlPlaneSettings
     let versionCache = TemplateVersionCache()
-    let schemaCache = CompiledSchemaCache()
+    /// Compiled create-schemas by template id: a registered template's content never changes (only its
+    /// `current` flag does), so a compiled schema stays right for as long as the process runs.
+    let schemaCache = BoundedCache<String, JSONSchema>(capacity: 1_000)
 
     public init(
         store: any Store, secrets: SecretBox, signal: WorkSignal, environment: EngineEnvironment,
@@ -109,7 +111,7 @@ public struct ControlPlane: Sendable {
             throw EnclaveError.forbidden(
                 "The user is not authorized to use template '\(templateName)': it requires one of the roles \(template.authorizedRoles)")
         }
-        try template.validateCreate(input, against: try schemaCache.schema(for: template))
+        try template.validateCreate(input, against: try compiledSchema(for: template))
         if let workspace = placement.workspace { try await requireDeployed(workspace, what: "Workspace") }
         if let service = placement.service { try await requireDeployed(service, what: "Workspace service") }
 
@@ -179,6 +181,13 @@ public struct ControlPlane: Sendable {
                     "resourceType": .string(type.rawValue), "templateName": .string(template.name),
                     "templateVersion": .string(template.version),
                 ]))
+    }
+
+    func compiledSchema(for template: ResourceTemplate) throws -> JSONSchema {
+        if let hit = schemaCache.value(for: template.id) { return hit }
+        let compiled = try template.createSchema()
+        schemaCache.set(compiled, for: template.id)
+        return compiled
     }
 
     func templateListPath(_ type: ResourceType, parent: String?) -> String {

@@ -1,6 +1,5 @@
 import EnclaveCore
 import Foundation
-import Synchronization
 
 /// Registered version strings per template, kept for a few seconds.
 ///
@@ -8,12 +7,12 @@ import Synchronization
 /// template registry. Registration in this process clears the cache at once; a registration by
 /// another process (an `enclave worker` registering built-in templates at start) shows within `ttl`.
 final class TemplateVersionCache: Sendable {
-    private struct Entry {
+    private struct Entry: Sendable {
         var versions: [String]
         var fetched: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = BoundedCache<String, Entry>(capacity: 1_000)
     let ttl: TimeInterval
 
     init(ttl: TimeInterval = 5) {
@@ -25,13 +24,13 @@ final class TemplateVersionCache: Sendable {
     ) async throws -> [String] {
         let key = "\(type.rawValue)\u{1}\(name)\u{1}\(parent ?? "")"
         let now = Date()
-        if let hit = entries.withLock({ $0[key] }), now.timeIntervalSince(hit.fetched) < ttl { return hit.versions }
+        if let hit = entries.value(for: key), now.timeIntervalSince(hit.fetched) < ttl { return hit.versions }
         let versions = try await load()
-        entries.withLock { $0[key] = Entry(versions: versions, fetched: now) }
+        entries.set(Entry(versions: versions, fetched: now), for: key)
         return versions
     }
 
     func invalidate() {
-        entries.withLock { $0.removeAll() }
+        entries.removeAll()
     }
 }

@@ -4,7 +4,6 @@ import EnclaveStore
 import Hummingbird
 import Logging
 import HTTPTypes
-import Synchronization
 
 /// Verifies the bearer token of `/api` requests and records the caller in the context.
 ///
@@ -16,7 +15,8 @@ struct TokenAuthMiddleware: RouterMiddleware {
     let verifier: TrustedIssuers
     let cache: VerifiedTokenCache
     let store: any Store
-    let seen: SeenUsers
+    /// The user details last written, so the users table is written when they change, not on every request.
+    let seen: BoundedCache<String, User>
     let now: @Sendable () -> Double
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -31,22 +31,10 @@ struct TokenAuthMiddleware: RouterMiddleware {
         var context = context
         context.user = user
         context.logger[metadataKey: "user"] = .string(user.id)
-        if seen.shouldRecord(user) { try await store.recordUserSeen(user, now: now()) }
-        return try await next(request, context)
-    }
-}
-
-/// Remembers which user details were last written, so the users table is written when they change,
-/// not on every request.
-final class SeenUsers: Sendable {
-    private let last = Mutex<[String: User]>([:])
-
-    func shouldRecord(_ user: User) -> Bool {
-        last.withLock { map in
-            if map[user.id] == user { return false }
-            if map.count > 10_000 { map.removeAll() }
-            map[user.id] = user
-            return true
+        if seen.value(for: user.id) != user {
+            try await store.recordUserSeen(user, now: now())
+            seen.set(user, for: user.id)
         }
+        return try await next(request, context)
     }
 }

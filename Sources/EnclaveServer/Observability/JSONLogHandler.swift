@@ -1,3 +1,4 @@
+import EnclaveCore
 public import Logging
 import Foundation
 
@@ -58,20 +59,6 @@ public struct JSONLogHandler: LogHandler {
 
     /// Appends `text` as a JSON string literal (RFC 8259 escaping).
     static func appendQuoted(_ text: String, to line: inout String) {
-        line += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case let s where s.value < 0x20:
-                let hex = String(s.value, radix: 16)
-                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
+        line += JSONValue.quote(text)
     }
 }

@@ -17,16 +17,16 @@ extension SQLiteStore {
         return try await read { db in try Self.resource(id: id, includingDeleted: includingDeleted, cache: cache, db) }
     }
 
-    static func resource(id: String, includingDeleted: Bool, cache: ResourceDecodeCache, _ db: Database) throws -> Resource? {
+    static func resource(id: String, includingDeleted: Bool, cache: BoundedCache<String, Resource>, _ db: Database) throws -> Resource? {
         let filter = includingDeleted ? "" : " AND deleted = 0"
         guard let etag = try String.fetchOne(db, sql: "SELECT etag FROM resources WHERE id = ?\(filter)", arguments: [id])
         else { return nil }
-        if let hit = cache.get(id, etag: etag) { return hit }
+        if let hit = cache.value(for: id), hit.etag == etag { return hit }
         guard let doc = try String.fetchOne(db, sql: "SELECT doc FROM resources WHERE id = ?", arguments: [id]) else {
             return nil
         }
         let resource = try DocumentCoding.decode(Resource.self, doc)
-        cache.put(resource)
+        cache.set(resource, for: id)
         return resource
     }
 

@@ -9,7 +9,10 @@ import GRDB
 public final class SQLiteStore: Store {
     let pool: DatabasePool
     let path: String
-    let decoded = ResourceDecodeCache()
+    /// Decoded resources by id. Every write gives a resource a new `_etag` (the store's contract), so a
+    /// cached copy whose etag matches the row's is what decoding would produce, also after another
+    /// process wrote it.
+    let decoded = BoundedCache<String, Resource>(capacity: 20_000)
 
     /// Opens (creating if needed) the database and runs pending migrations.
     public init(path: String) throws {
