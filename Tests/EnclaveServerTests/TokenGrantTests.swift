@@ -207,3 +207,28 @@ struct TokenGrantTests {
         }
     }
 }
+
+@Suite("Automation clients (administration + token endpoint)")
+struct AutomationClientTests {
+    @Test("a registered client signs in; disabled it is refused; a rotated secret replaces the old one at once")
+    func lifecycle() async throws {
+        try await withAPI(workers: 0) { api in
+            let admin = ClientAdministration(store: api.enclave.deps.store, actor: .system)
+            await #expect(throws: EnclaveError.self) { try await admin.add(id: "x", name: "", roles: ["TREUser"]) }
+            await #expect(throws: EnclaveError.self) { try await admin.add(id: "robot", name: "", roles: ["Owner"]) }
+            let (_, secret) = try await admin.add(id: "robot", name: "Robot", roles: ["TREUser"])
+            await #expect(throws: EnclaveError.self) { try await admin.add(id: "robot", name: "", roles: ["TREUser"]) }
+            func signIn(_ secret: String) async throws -> APIClient.Reply {
+                try await TokenGrantTests.post(
+                    api, "/oidc/token", ["grant_type": "client_credentials", "client_id": "robot", "client_secret": secret])
+            }
+            #expect(try await signIn(secret).status == .ok)
+            _ = try await admin.setEnabled("robot", false)
+            #expect(try await signIn(secret).status == .unauthorized)
+            _ = try await admin.setEnabled("robot", true)
+            let rotated = try await admin.rotateSecret("robot")
+            #expect(try await signIn(secret).status == .unauthorized)
+            #expect(try await signIn(rotated).status == .ok)
+        }
+    }
+}
