@@ -232,3 +232,53 @@ struct AutomationClientTests {
         }
     }
 }
+
+@Suite("Built-in provider: per-address rate limit")
+struct SignInRateLimitTests {
+    @Test("posts over the per-address limit are 429; the first refusal of the window is audited, the flood is not")
+    func rateLimit() async throws {
+        let enclave = try await TestEnclave.make(workers: 0)
+        defer { enclave.remove() }
+        let deps = enclave.deps
+        let provider = BuiltInProvider(
+            settings: BuiltInProviderSettings(
+                issuer: deps.configuration.providerIssuer, apiAudience: "api://enclave",
+                clients: OIDCClient.builtIn(publicURL: "http://127.0.0.1:0"), addressLimit: RateLimit(limit: 2, window: 60)),
+            store: deps.store, secrets: deps.controlPlane.secrets, signingKey: deps.signingKey)
+        let request = AuthorizeRequest(
+            clientId: "enclave-cli", redirectURI: "http://127.0.0.1:5000/callback", codeChallenge: PKCE.challenge(for: makeVerifier()),
+            state: nil, nonce: nil)
+        let flow = await provider.begin(request)
+        let form = ["csrf": flow.csrf, "username": "nobody", "password": "wrong password here"]
+        for _ in 0..<2 { _ = try await provider.submit(flowId: flow.flowId, form: form, address: "192.0.2.7") }
+        for _ in 0..<3 {
+            await #expect(throws: EnclaveError.tooManyRequests("Too many sign-in attempts from this address: wait a minute and try again")) {
+                _ = try await provider.submit(flowId: flow.flowId, form: form, address: "192.0.2.7")
+            }
+        }
+        // Another address is not affected.
+        _ = try await provider.submit(flowId: flow.flowId, form: form, address: "192.0.2.8")
+        let refused = try await deps.store.auditRecords(AuditFilter(action: "auth.request_refused"), after: nil, limit: 10)
+        #expect(refused.count == 1 && refused.first?.details["reason"]?.stringValue?.hasPrefix("rate limit") == true)
+    }
+}
+
+@Suite("MFA refusals are audited")
+struct MissingMFAAuditTests {
+    @Test("a genuine provider token without otp is 401 and recorded with the user it names; a forged one is not recorded")
+    func audited() async throws {
+        try await withAPI(workers: 0) { api in
+            let deps = api.enclave.deps
+            let provider = TokenIssuer(
+                key: deps.signingKey, issuer: deps.configuration.providerIssuer, audience: deps.configuration.settings.audience)
+            let token = try await provider.token(for: TestUsers.researcher, amr: [AMR.password])
+            let reply = try await api.call(.get, "/api/workspaces", as: nil, headers: [.authorization: "Bearer \(token)"])
+            #expect(reply.status == .unauthorized && reply.text.contains("Multi-factor"))
+            let forged = String(token.dropLast(4)) + "AAAA"
+            #expect(try await api.call(.get, "/api/workspaces", as: nil, headers: [.authorization: "Bearer \(forged)"]).status == .unauthorized)
+            let denied = try await TestAccounts.audit(api.enclave, "auth.denied")
+            #expect(denied.count == 1)
+            #expect(denied.first?.actor.id == TestUsers.researcher.id && denied.first?.target == "/api/workspaces")
+        }
+    }
+}

@@ -226,6 +226,15 @@ public actor BuiltInProvider {
         let counted = settings.addressLimit.record(addressCounters[address], now: now())
         addressCounters[address] = counted.state
         guard counted.allowed else {
+            // The first refusal of a window is recorded; the rest of the flood is not (it would only grow the log).
+            if counted.state.count == settings.addressLimit.limit + 1 {
+                try await store.appendAudit([
+                    audit(.signInRefused, actor: Self.anonymous, target: "/oidc/authorize", outcome: .denied,
+                        details: [
+                            "reason": .string("rate limit: more than \(settings.addressLimit.limit) sign-in posts in \(Int(settings.addressLimit.window)) s from this address")
+                        ], address: address)
+                ])
+            }
             throw EnclaveError.tooManyRequests("Too many sign-in attempts from this address: wait a minute and try again")
         }
         let wasAnonymous = flow.userId == nil
