@@ -7,7 +7,9 @@ secret from the enrollment page and type the current code, go past the recovery 
 on the client's loopback callback with an authorization code. The script then redeems the code at
 /oidc/token with the PKCE verifier and calls GET /api/workspaces with the access token, in Python and
 again from the browser (the bearer header added through the DevTools protocol). Enclave has no
-cookie-authenticated page yet (the portal is a separate issue), so the API is the "authenticated page".
+Then the browser signs in to Enclave itself (a session, as the portal will): /auth/login, the same sign-in
+pages with password and the next TOTP code, back to /account (the authenticated page: the user's name and
+roles), the API read with the session cookie, and Sign out, after which /account asks to sign in again.
 
 Usage: signin_test.py --base-url http://127.0.0.1:8000 --username alice --password-file pw.txt
        [--screenshots DIR]
@@ -294,6 +296,46 @@ def sign_in(driver, base, username, password, screenshots, callback):
     check(isinstance(listed, dict) and "workspaces" in listed, f"the browser's GET /api/workspaces showed {text[:300]!r}")
     driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
     step("9. the browser loaded /api/workspaces with the bearer token: the workspace list")
+    return secret
+
+
+def session_sign_in(driver, base, username, password, secret, screenshots):
+    from selenium.webdriver.common.by import By
+
+    step(f"10. opening {base}/auth/login?return_to=/account: a browser session through the portal client")
+    driver.get(f"{base}/auth/login?return_to=%2Faccount")
+    check(heading(driver) == "Sign in", f"expected the 'Sign in' page, got '{heading(driver)}': {page_error(driver)}")
+    labelled_input(driver, "Username").send_keys(username)
+    labelled_input(driver, "Password").send_keys(password)
+    submit(driver, "Continue")
+    wait_for(driver, lambda: heading(driver) != "Sign in" or page_error(driver), "the page after the password")
+    check(heading(driver) == "Authenticator code", f"expected the code page, got '{heading(driver)}' {page_error(driver)!r}")
+    # The enrollment spent this 30 s window's code (codes are single-use): type the next window's.
+    labelled_input(driver, "Code").send_keys(totp(secret, at=time.time() + 30))
+    submit(driver, "Sign in")
+    wait_for(driver, lambda: heading(driver) == "Your account" or page_error(driver), "the account page")
+    check(heading(driver) == "Your account", f"expected the account page, got '{heading(driver)}' {page_error(driver)!r}")
+    roles = driver.find_element(By.ID, "account-roles").text
+    name = driver.find_element(By.ID, "account-name").text
+    check(urllib.parse.urlsplit(driver.current_url).path == "/account", f"landed at {driver.current_url}")
+    step(f"11. signed in with password + TOTP; /account shows {name!r} with roles {roles!r}")
+    screenshot(driver, screenshots, "account.png")
+
+    cookies = {cookie["name"]: cookie for cookie in driver.get_cookies()}
+    session = cookies.get("enclave_session")
+    check(session is not None and session.get("httpOnly") and session.get("sameSite") == "Lax",
+          f"the session cookie is not HttpOnly + SameSite=Lax: {session}")
+    driver.get(f"{base}/api/workspaces")
+    text = driver.find_element(By.TAG_NAME, "body").text
+    check('"workspaces"' in text, f"the session cookie did not authenticate GET /api/workspaces: {text[:300]!r}")
+    step("12. the session cookie (HttpOnly, SameSite=Lax) authenticates GET /api/workspaces")
+
+    driver.get(f"{base}/account")
+    submit(driver, "Sign out")
+    wait_for(driver, lambda: heading(driver) == "Signed out", "the signed-out page")
+    driver.get(f"{base}/account")
+    wait_for(driver, lambda: heading(driver) == "Sign in", "the sign-in page after signing out")
+    step("13. Sign out ended the session: /account asks to sign in again")
 
 
 def main():
@@ -322,7 +364,8 @@ def main():
         return 2
     callback = Callback()
     try:
-        sign_in(driver, base, args.username, password, args.screenshots, callback)
+        secret = sign_in(driver, base, args.username, password, args.screenshots, callback)
+        session_sign_in(driver, base, args.username, password, secret, args.screenshots)
     except Exception as error:  # noqa: BLE001 - report every failure the same way
         kind = "" if isinstance(error, Failure) else f"{type(error).__name__}: "
         message = str(error).split("\nStacktrace:")[0].strip()  # WebDriver errors append chromedriver's native stack
@@ -337,7 +380,7 @@ def main():
     finally:
         callback.close()
         driver.quit()
-    step("PASSED: signed in with password + TOTP in headless Chromium and reached an authenticated API")
+    step("PASSED: signed in with password + TOTP in headless Chromium: an authenticated API and the account page")
     return 0
 
 

@@ -69,7 +69,7 @@ struct BrowserSignInTests {
         ])
         #expect(run.status == 0, "signin_test.py exited with \(run.status):\n\(run.output)\n--- serve log (tail) ---\n\(server.log.suffix(4000))")
         #expect(run.output.contains("PASSED"), "\(run.output)")
-        for name in ["signin.png", "signin-totp.png"] {
+        for name in ["signin.png", "signin-totp.png", "account.png"] {
             let png = try? Data(contentsOf: screenshots.appendingPathComponent(name))
             #expect(png?.starts(with: [0x89, 0x50, 0x4E, 0x47]) == true, "\(name) was not saved as a PNG")
         }
