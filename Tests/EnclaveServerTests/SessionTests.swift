@@ -138,6 +138,24 @@ struct SessionTests {
         }
     }
 
+    @Test("disabling the account ends its session at the next request; a role change applies at once")
+    func accountChangesReachSessions() async throws {
+        try await withAPI(workers: 0) { api in
+            var browser = try await Self.signIn(api)
+            #expect(try await browser.send(.get, "/api/workspace-templates").status == .ok)
+            let store = api.enclave.deps.store
+            var account = try #require(try await store.user(username: "rosa"))
+            account.roles = ["TREUser"]
+            try await store.updateUser(account, audit: [])
+            #expect(try await browser.send(.get, "/api/workspace-templates").status == .forbidden)
+            account.enabled = false
+            try await store.updateUser(account, audit: [])
+            #expect(try await browser.send(.get, "/api/workspaces").status == .unauthorized)
+            let reasons = try await TestAccounts.audit(api.enclave, "auth.sign_out").map { $0.details["reason"]?.stringValue }
+            #expect(reasons == ["account disabled"])
+        }
+    }
+
     @Test("a callback this browser did not start (no sign-in cookie, or another state) is refused and audited")
     func foreignCallback() async throws {
         try await withAPI(workers: 0) { api in

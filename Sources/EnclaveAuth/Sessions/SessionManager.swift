@@ -200,6 +200,18 @@ public actor SessionManager {
                 audit: [entry(.signOut, user: session.user, outcome: .success, details: ["reason": .string(reason)], address: nil)])
             return nil
         case .active:
+            var session = session
+            if case .builtIn(let provider, _) = signIn, session.issuer == provider.settings.issuer {
+                // The built-in provider's accounts are here: a disabled account's sessions end at its next
+                // request, and role changes apply at once rather than at the next sign-in.
+                guard let account = try await store.user(id: session.user.id), account.enabled else {
+                    _ = try await store.endSession(
+                        id: session.id, at: time,
+                        audit: [entry(.signOut, user: session.user, outcome: .success, details: ["reason": "account disabled"], address: nil)])
+                    return nil
+                }
+                session.user.roles = account.roles
+            }
             if policy.shouldTouch(session, now: time) { try await store.touchSession(id: session.id, at: time) }
             return session
         }
