@@ -64,12 +64,19 @@ public struct TokenVerifier: BearerTokenVerifying {
     {
         let keySet = await keySource.keys(forKid: parsed.kid)
         _ = try keySet.resolve(parsed)
-        let claims: RawClaims
         do {
-            claims = try await keySet.verifySignature(token, as: RawClaims.self)
+            _ = try await keySet.verifySignature(token, as: SignatureOnly.self)
         } catch {
             throw .unauthorized("Invalid token: its signature or format could not be verified")
         }
-        return try rules.user(from: claims, now: now)
+        return try rules.user(from: RawClaims(claims: parsed.claims), now: now)
     }
+}
+
+/// What jwt-kit decodes while it checks a signature: nothing. The claims were parsed once already
+/// (`UnverifiedToken`), and are read only after this check passes.
+struct SignatureOnly: JWTPayload {
+    init(from decoder: any Decoder) throws {}
+    func encode(to encoder: any Encoder) throws {}
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -7,6 +7,10 @@ import JWTKit
 struct RawClaims: JWTPayload {
     var claims: [String: JSONValue]
 
+    init(claims: [String: JSONValue]) {
+        self.claims = claims
+    }
+
     init(from decoder: any Decoder) throws {
         claims = try [String: JSONValue](from: decoder)
     }

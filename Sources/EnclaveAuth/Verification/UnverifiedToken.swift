@@ -22,16 +22,9 @@ public struct UnverifiedToken: Sendable {
     public let kid: String?
     /// The `iss` claim as written, unverified.
     public let issuer: String?
-
-    private struct Header: Decodable {
-        var alg: String?
-        var kid: String?
-        var crit: [String]?
-    }
-
-    private struct IssuerOnly: Decodable {
-        var iss: String?
-    }
+    /// The payload, parsed once: the issuer's verifier checks the signature, then applies its rules to
+    /// these same claims, so routing and verification can never read two different parses.
+    let claims: [String: JSONValue]
 
     /// Parses the header and payload, refusing what no verifier would accept.
     ///
@@ -41,30 +34,43 @@ public struct UnverifiedToken: Sendable {
         guard token.utf8.count <= Self.maximumLength else {
             throw .unauthorized("Invalid token: it is longer than \(Self.maximumLength / 1024) KiB")
         }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
             let payloadData = Self.base64URLDecode(parts[1]),
-            let header = try? JSONDecoder().decode(Header.self, from: headerData),
-            let payload = try? JSONDecoder().decode(IssuerOnly.self, from: payloadData)
+            case .object(let header)? = try? JSONValue.parse(headerData),
+            case .object(let claims)? = try? JSONValue.parse(payloadData)
         else {
             throw .unauthorized("Invalid token: its signature or format could not be verified")
         }
-        guard let name = header.alg, let algorithm = Algorithm(rawValue: name) else {
-            throw .unauthorized("Invalid token: algorithm '\(header.alg ?? "")' is not accepted (RS256 or ES256 only)")
+        guard case .string(let name)? = header["alg"], let algorithm = Algorithm(rawValue: name) else {
+            throw .unauthorized("Invalid token: algorithm '\(header["alg"]?.stringValue ?? "")' is not accepted (RS256 or ES256 only)")
         }
-        guard header.crit == nil else {
+        guard header["crit"] == nil else {
             throw .unauthorized("Invalid token: it has critical header extensions, which are not supported")
         }
+        if let kid = header["kid"], kid.stringValue == nil {
+            throw .unauthorized("Invalid token: its kid is not a string")
+        }
+        self.kid = header["kid"]?.stringValue
+        self.issuer = claims["iss"]?.stringValue
+        self.claims = claims
         self.algorithm = algorithm
-        self.kid = header.kid
-        self.issuer = payload.iss
     }
 
-    static func base64URLDecode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    /// base64url (no padding) to bytes, or nil.
+    static func base64URLDecode(_ text: Substring.UTF8View) -> [UInt8]? {
+        var base64: [UInt8] = []
+        base64.reserveCapacity(text.count + 3)
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "-"): base64.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): base64.append(UInt8(ascii: "/"))
+            default: base64.append(byte)
+            }
+        }
         let remainder = base64.count % 4
         if remainder == 1 { return nil }
-        if remainder > 0 { base64 += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: base64)
+        if remainder > 0 { base64.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 4 - remainder)) }
+        return Data(base64Encoded: Data(base64)).map { [UInt8]($0) }
     }
 }
