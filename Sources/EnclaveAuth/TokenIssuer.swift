@@ -36,4 +36,28 @@ public enum AMR {
     public static let otp = "otp"
     /// Not in RFC 8176: minted by an operator holding the data dir's signing key (`enclave token`).
     public static let `operator` = "operator"
+    /// Not in RFC 8176: an automation client signed in with its secret (`client_credentials`); no person.
+    public static let client = "client"
+}
+
+/// Who an id token this provider signed names, and for which client.
+public struct OwnTokenSubject: Sendable, Hashable {
+    public var subject: String
+    public var name: String
+    /// The first `aud`: the client the id token was issued to.
+    public var audience: String
+}
+
+extension TokenIssuer {
+    /// Checks only that this issuer signed the token (an `id_token_hint` may be expired: OpenID
+    /// RP-initiated logout accepts those), and reads its subject and audience.
+    public func verifyOwn(_ token: String) async throws -> OwnTokenSubject {
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: key.privateKey.publicKey, kid: JWKIdentifier(string: key.kid))
+        let claims = try await keys.verify(token, as: RawClaims.self)
+        guard claims.string("iss") == issuer, let subject = claims.string("sub"),
+            let audience = RawClaims.strings(claims.claims["aud"]).first
+        else { throw EnclaveError.unauthorized("The id token hint was not issued by this provider") }
+        return OwnTokenSubject(subject: subject, name: claims.string("name") ?? "", audience: audience)
+    }
 }

@@ -30,13 +30,16 @@ public struct ServerConfiguration: Sendable {
     /// Whether the built-in provider's tokens need `otp` in `amr` (and Enclave's own tokens `otp` or
     /// `operator`). External providers' tokens are not checked: their MFA is their provider's policy.
     public var requireMFA: Bool
+    /// Browser session lifetimes (idle 30 min, absolute 12 h by default).
+    public var sessions: SessionPolicy
 
     public init(
         dataDir: String = ".enclave", host: String = "127.0.0.1", port: Int = 8000, workers: Int = 2,
         templatesDir: String = "templates", issuer: String = "enclave", settings: ControlPlaneSettings = .init(),
         leaseSeconds: Double = 30, logLevel: Logger.Level = .info, oidc: OIDCConfiguration? = nil,
-        publicURL: String? = nil, requireMFA: Bool = true
+        publicURL: String? = nil, requireMFA: Bool = true, sessions: SessionPolicy = .init()
     ) {
+        self.sessions = sessions
         self.dataDir = dataDir
         self.host = host
         self.port = port
@@ -78,6 +81,8 @@ public struct EnclaveDependencies: Sendable {
     public var provider: BuiltInProvider
     /// Verifies the built-in provider's tokens (issuer `configuration.providerIssuer`).
     public var providerVerifier: TokenVerifier
+    /// Browser sessions, signed in through the external provider when one is configured, else the built-in one.
+    public var sessions: SessionManager
     public var deployer: any Deployer
     public var engine: Engine
     public var controlPlane: ControlPlane
@@ -103,7 +108,7 @@ public func buildDependencies(
         requiredAMR: requireMFA ? [AMR.otp, AMR.operator] : [])
     let providerVerifier = try await TokenVerifier(
         jwksJSON: signingKey.jwksJSON, issuer: configuration.providerIssuer, audience: configuration.settings.audience,
-        requiredAMR: requireMFA ? [AMR.otp] : [])
+        requiredAMR: requireMFA ? [AMR.otp, AMR.client] : [])
     let provider = BuiltInProvider(
         settings: BuiltInProviderSettings(
             issuer: configuration.providerIssuer, apiAudience: configuration.settings.audience,
@@ -118,6 +123,15 @@ public func buildDependencies(
         verifiers.append(TokenVerifier(keySource: provider, rules: oidc.rules))
     }
     let tokens = try TrustedIssuers(verifiers)
+    let signIn: SessionSignIn
+    if let identityProvider, let oidc = configuration.oidc, let clientID = oidc.clientID {
+        signIn = .external(identityProvider, clientId: clientID, clientSecret: oidc.clientSecret, scopes: oidc.scopes)
+    } else {
+        signIn = .builtIn(provider, clientId: "enclave-portal")
+    }
+    let sessions = SessionManager(
+        signIn: signIn, store: store, verifier: tokens, publicURL: configuration.resolvedPublicURL, policy: configuration.sessions,
+        now: environment.now)
     let catalog = BundleCatalog.load(from: configuration.templatesDir)
     for problem in catalog.problems {
         logger.error("template bundle not loaded", metadata: ["problem": "\(problem)"])
@@ -133,7 +147,7 @@ public func buildDependencies(
     try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
     return EnclaveDependencies(
         configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, tokens: tokens,
-        identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, deployer: deployer,
+        identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, sessions: sessions, deployer: deployer,
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger)
 }
 
@@ -149,19 +163,21 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
         now: deps.controlPlane.environment.now)
     HealthController(
         store: deps.store, engine: status, deployers: [deps.deployer], settings: deps.configuration.settings,
-        identityProvider: deps.identityProvider, jwksJSON: deps.signingKey.jwksJSON,
+        identityProvider: deps.identityProvider, signIn: SignInMetadata(deps.configuration), jwksJSON: deps.signingKey.jwksJSON,
         openAPIDocument: try OpenAPIDocument.json()
     ).register(on: router)
     MetricsController(registry: deps.registry, store: deps.store, engine: status).register(on: router)
     OIDCController(provider: deps.provider, jwksJSON: deps.signingKey.jwksJSON, verifier: deps.providerVerifier)
         .register(on: router)
+    SessionController(sessions: deps.sessions, store: deps.store).register(on: router)
 
     let access = Access(store: deps.store)
     let routes = ResourceRoutes(controlPlane: deps.controlPlane, access: access)
     let api = router.group("api")
         .add(
             middleware: TokenAuthMiddleware(
-                verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: BoundedCache(capacity: 10_000), now: deps.controlPlane.environment.now))
+                verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: BoundedCache(capacity: 10_000), now: deps.controlPlane.environment.now,
+                sessions: deps.sessions))
         .group(context: AuthenticatedContext.self)
         .add(middleware: AuditDenialMiddleware(store: deps.store, environment: deps.controlPlane.environment))
     TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)
@@ -201,5 +217,25 @@ enum DataDirKeys {
             throw EnclaveError.internal("Cannot write \(file.path)")
         }
         return key
+    }
+}
+
+/// What `enclave login` needs to sign in (served in `/api/.metadata`): the provider's issuer, the public
+/// client to use there, and the scopes to ask for.
+struct SignInMetadata: Sendable {
+    var issuer: String
+    var cliClientId: String
+    var cliScopes: String
+
+    init(_ configuration: ServerConfiguration) {
+        if let oidc = configuration.oidc, let client = oidc.cliClientID ?? oidc.clientID {
+            issuer = oidc.issuer
+            cliClientId = client
+            cliScopes = (["openid", "profile", "email", "offline_access"] + oidc.scopes).joined(separator: " ")
+        } else {
+            issuer = configuration.providerIssuer
+            cliClientId = "enclave-cli"
+            cliScopes = "openid profile email offline_access"
+        }
     }
 }

@@ -96,6 +96,41 @@ public protocol AccountRepository: Sendable {
     func updateUser(_ account: UserAccount, audit: [AuditEntry]) async throws
 }
 
+/// What proves a caller signed in, beyond their token: browser sessions, refresh tokens and automation
+/// clients. Only hashes of the secrets are stored. Every change commits with its audit records.
+public protocol CredentialRepository: Sendable {
+    func createSession(_ session: BrowserSession, audit: [AuditEntry]) async throws
+    /// A session by the SHA-256 of its cookie, ended or not.
+    func session(id: String) async throws -> BrowserSession?
+    /// Records activity (only ever moves `lastSeenAt` forward).
+    func touchSession(id: String, at time: Double) async throws
+    /// Ends a session; false (and no audit) when it had already ended or does not exist.
+    func endSession(id: String, at time: Double, audit: [AuditEntry]) async throws -> Bool
+    /// Ends every live session of a user (account disabled) and revokes their refresh tokens; returns how many
+    /// sessions ended.
+    func endCredentials(userId: String, at time: Double, audit: [AuditEntry]) async throws -> Int
+
+    func saveRefreshToken(_ token: RefreshToken, audit: [AuditEntry]) async throws
+    func refreshToken(id: String) async throws -> RefreshToken?
+    /// In one write transaction: if the token may still be used by `clientId`, marks it spent and stores the
+    /// successor that `successor` makes from it; if it was already spent, revokes its whole family and appends
+    /// `reuseAudit`. Concurrent rotations of one token therefore succeed at most once.
+    func rotateRefreshToken(
+        id: String, clientId: String, now: Double, successor: @escaping @Sendable (RefreshToken) -> RefreshToken,
+        audit: @escaping @Sendable (RefreshToken) -> [AuditEntry], reuseAudit: @escaping @Sendable (RefreshToken) -> [AuditEntry]
+    ) async throws -> RefreshRotation
+    /// Revokes the family of a token (RFC 7009); false when the token is unknown.
+    func revokeRefreshFamily(ofToken id: String, at time: Double, audit: [AuditEntry]) async throws -> Bool
+    /// Revokes every live refresh token of a user for one client (end-session); returns how many.
+    func revokeRefreshTokens(userId: String, clientId: String, at time: Double, audit: [AuditEntry]) async throws -> Int
+
+    /// Throws 409 when the id is taken.
+    func createClient(_ client: AutomationClient, audit: AuditEntry) async throws
+    func client(id: String) async throws -> AutomationClient?
+    func clients() async throws -> [AutomationClient]
+    func updateClient(_ client: AutomationClient, audit: [AuditEntry]) async throws
+}
+
 /// The append-only, hash-chained audit log.
 ///
 /// There is deliberately no way to change or remove a record. Records that describe a change are appended by
@@ -133,7 +168,7 @@ public struct AuditFilter: Sendable, Hashable {
 
 /// The whole persistent state of a control plane, behind one protocol so SQLite and PostgreSQL are interchangeable.
 public protocol Store: ResourceRepository, TemplateRepository, OperationRepository, IdentityRepository, AuditRepository,
-    AccountRepository, StepQueue
+    AccountRepository, CredentialRepository, StepQueue
 {
     /// Applies a change set atomically: all of it or none of it, audit records included.
     ///

@@ -247,4 +247,46 @@ struct ExternalOIDCTests {
         let header = try JSONDecoder().decode([String: String].self, from: try #require(Data(base64Encoded: part)))
         return header["kid"]
     }
+
+    @Test("browser sign-in through the external provider: confidential client + PKCE, a session with the provider's roles, sign-out via its end-session endpoint")
+    func browserSessionThroughExternalProvider() async throws {
+        let secret = "portal-secret-\(UUID().uuidString)"
+        let idp = try FakeIdentityProvider(clientSecret: secret)
+        defer { idp.stop() }
+        let enclave = try await TestEnclave.make(
+            workers: 0, templatesDir: try TestPaths.combinedTemplates(),
+            oidc: OIDCConfiguration(issuer: idp.issuer, audiences: [Self.clientID], clientID: Self.clientID, clientSecret: secret))
+        defer { enclave.remove() }
+        let provider = try #require(enclave.deps.identityProvider)
+        let app = try buildApplication(enclave.deps)
+        try await app.test(.router) { client in
+            let deadline = Date().addingTimeInterval(20)
+            while await !provider.status.ok, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let api = APIClient(client: client, enclave: enclave)
+            try await idp.loginAs(claims: Self.entraClaims(issuer: idp.issuer))
+
+            let metadata = try await api.call(.get, "/api/.metadata", as: nil).json
+            #expect(metadata["oidc_issuer"]?.stringValue == idp.issuer)
+            #expect(metadata["cli_client_id"]?.stringValue == Self.clientID)
+
+            var browser = CookieBrowser(api)
+            let start = try await browser.send(.get, "/auth/login?return_to=%2Fapi%2Fworkspace-templates")
+            let authorize = try #require(start.location)
+            #expect(authorize.hasPrefix("\(idp.issuer)/authorize?") && authorize.contains("code_challenge_method=S256"))
+            let callback = try await idp.authorize(authorize)
+            let landed = try await browser.send(.get, callback)
+            #expect(landed.status == .seeOther, "\(landed.text)")
+            #expect(landed.location == "/api/workspace-templates")
+            let templates = try await browser.send(.get, "/api/workspace-templates")
+            #expect(templates.status == .ok, "the provider's TREAdmin role rides in the session: \(templates.text)")
+            let account = try await browser.send(.get, "/account")
+            #expect(account.text.contains("Ada Lovelace"))
+
+            let csrf = try #require(SignInBrowser.capture(#"name="csrf" value="([^"]+)""#, in: account.text))
+            let out = try await browser.send(.post, "/auth/logout", form: ["csrf": csrf])
+            let location = try #require(out.location)
+            #expect(location.hasPrefix("\(idp.issuer)/logout?") && location.contains("id_token_hint="))
+            #expect(try await browser.send(.get, "/api/workspace-templates").status == .unauthorized)
+        }
+    }
 }

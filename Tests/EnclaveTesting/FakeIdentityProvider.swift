@@ -32,11 +32,13 @@ public final class FakeIdentityProvider: @unchecked Sendable {
     public static let shouldRun = unavailableReason == nil || ProcessInfo.processInfo.environment["CI"] == "true"
 
     /// Starts the helper and waits for it to listen; `discoveryIssuer` makes discovery lie about the issuer.
-    public init(discoveryIssuer: String? = nil) throws {
+    public init(discoveryIssuer: String? = nil, clientSecret: String? = nil) throws {
         let script = TestPaths.repoRoot.appendingPathComponent("Tests/Fixtures/oidc/fake_idp.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--port", "0"] + (discoveryIssuer.map { ["--discovery-issuer", $0] } ?? [])
+        process.arguments =
+            ["python3", script, "--port", "0"] + (discoveryIssuer.map { ["--discovery-issuer", $0] } ?? [])
+            + (clientSecret.map { ["--client-secret", $0] } ?? [])
         let stdout = Pipe()
         let stdin = Pipe()
         process.standardOutput = stdout
@@ -75,6 +77,28 @@ public final class FakeIdentityProvider: @unchecked Sendable {
     /// Replaces the key for `alg` with a new one; returns its kid.
     public func rotate(alg: String = "RS256") async throws -> String {
         try await get("/rotate?alg=\(alg)")
+    }
+
+    /// Who the next `/authorize` signs in (claims of the access and id tokens, besides iss/aud/exp).
+    public func loginAs(claims: JSONValue) async throws {
+        _ = try await get("/login-as?claims=\(Self.escape(claims.description))")
+    }
+
+    /// Opens an authorization URL as a browser would and returns where the provider redirects (not followed).
+    public func authorize(_ url: String) async throws -> String {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            guard response.status.code == 302, let location = response.headers.first(name: "Location") else {
+                throw FakeIdentityProviderError(description: "fake_idp.py /authorize answered \(response.status.code)")
+            }
+            return location
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     /// How many times the JWKS has been fetched.

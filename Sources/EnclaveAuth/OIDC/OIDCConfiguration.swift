@@ -24,12 +24,20 @@ public struct OIDCConfiguration: Sendable, CustomStringConvertible {
     /// tokens naming made-up keys cannot make Enclave hammer the provider.
     public var minimumRefetchInterval: Double
     public var clockSkew: Double
+    /// The public client `enclave login` uses (loopback + PKCE, device code); nil: `clientID`.
+    public var cliClientID: String?
+    /// Scopes requested besides `openid profile email` so the provider's access tokens carry the API
+    /// audience (Entra ID: `api://<client-id>/user_impersonation`).
+    public var scopes: [String]
 
     public init(
         issuer: String, audiences: [String], clientID: String? = nil, clientSecret: String? = nil,
         rolesClaim: String = "roles", groupsClaim: String = "groups", groupRoles: [String: CoreRole] = [:],
-        refreshInterval: Double = 600, minimumRefetchInterval: Double = 30, clockSkew: Double = 60
+        refreshInterval: Double = 600, minimumRefetchInterval: Double = 30, clockSkew: Double = 60,
+        cliClientID: String? = nil, scopes: [String] = []
     ) {
+        self.cliClientID = cliClientID
+        self.scopes = scopes
         self.issuer = issuer
         self.audiences = audiences
         self.clientID = clientID

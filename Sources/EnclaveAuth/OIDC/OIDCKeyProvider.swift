@@ -90,6 +90,49 @@ public actor OIDCKeyProvider: Service, VerificationKeySource {
     private struct Discovery: Decodable {
         var issuer: String?
         var jwks_uri: String?
+        var authorization_endpoint: String?
+        var token_endpoint: String?
+        var end_session_endpoint: String?
+    }
+
+    /// The provider's browser sign-in endpoints, from its discovery document (nil until it was fetched).
+    public struct Endpoints: Sendable, Hashable {
+        public var authorization: String
+        public var token: String
+        public var endSession: String?
+    }
+
+    public private(set) var endpoints: Endpoints?
+
+    /// The endpoints, fetching discovery first if they are not known yet.
+    public func signInEndpoints() async -> Endpoints? {
+        if endpoints == nil { await refresh(onDemand: true) }
+        return endpoints
+    }
+
+    /// Redeems an authorization code at the token endpoint as Enclave's confidential client: the answer's
+    /// status and JSON body (at most 1 MiB).
+    public func postForm(_ url: String, fields: [(String, String)], basicAuth: (String, String)?) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        if let (user, password) = basicAuth {
+            let credentials = "\(Self.formEncode(user)):\(Self.formEncode(password))"
+            request.headers.add(name: "Authorization", value: "Basic \(Data(credentials.utf8).base64EncodedString())")
+        }
+        let body = fields.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await httpClient.execute(request, timeout: .seconds(10))
+        let data = try await response.body.collect(upTo: Self.maximumDocumentSize)
+        return (Int(response.status.code), Data(data.readableBytesView))
+    }
+
+    /// `application/x-www-form-urlencoded` escaping (RFC 6749 Appendix B).
+    static func formEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._*")
+        return (text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(of: "%20", with: "+")
     }
 
     private func fetch() async {
@@ -123,6 +166,9 @@ public actor OIDCKeyProvider: Service, VerificationKeySource {
                     metadata: ["issuer": "\(configuration.issuer)", "kids": "\(set.algorithms.keys.sorted())"])
             }
             keySet = set
+            if let authorization = discovery.authorization_endpoint, let token = discovery.token_endpoint {
+                endpoints = Endpoints(authorization: authorization, token: token, endSession: discovery.end_session_endpoint)
+            }
             problem = nil
             lastSuccess = Date()
         } catch {

@@ -18,11 +18,15 @@ public struct BuiltInProviderSettings: Sendable {
     public var tokenLifetime: Double
     /// Seconds a sign-in page stays usable.
     public var flowLifetime: Double
+    public var refreshTokens: RefreshTokenPolicy
+    /// Clients that get no refresh token: the portal keeps its own server-side session instead.
+    public var clientsWithoutRefresh: Set<String>
 
     public init(
         issuer: String, apiAudience: String, clients: [OIDCClient], requireMFA: Bool = true,
         lockout: LockoutPolicy = .init(), addressLimit: RateLimit = .init(limit: 30, window: 60),
-        tokenLifetime: Double = 3600, flowLifetime: Double = 900
+        tokenLifetime: Double = 3600, flowLifetime: Double = 900, refreshTokens: RefreshTokenPolicy = .init(),
+        clientsWithoutRefresh: Set<String> = ["enclave-portal"]
     ) {
         self.issuer = issuer
         self.apiAudience = apiAudience
@@ -32,6 +36,8 @@ public struct BuiltInProviderSettings: Sendable {
         self.addressLimit = addressLimit
         self.tokenLifetime = tokenLifetime
         self.flowLifetime = flowLifetime
+        self.refreshTokens = refreshTokens
+        self.clientsWithoutRefresh = clientsWithoutRefresh
     }
 }
 
@@ -71,7 +77,10 @@ public enum SignInStep: Sendable, Hashable {
 /// The token endpoint's answer.
 public struct TokenResponse: Codable, Sendable {
     public var access_token: String
-    public var id_token: String
+    /// Absent for `client_credentials` (no person signed in).
+    public var id_token: String?
+    /// Absent for the portal and automation clients.
+    public var refresh_token: String?
     public var token_type: String
     public var expires_in: Int
     public var scope: String
@@ -89,7 +98,7 @@ public actor BuiltInProvider {
     let store: any Store
     let secrets: SecretBox
     let hasher: PasswordHasher
-    let tokens: TokenIssuer
+    let tokenIssuer: TokenIssuer
     let now: @Sendable () -> Double
 
     struct Flow {
@@ -99,12 +108,17 @@ public actor BuiltInProvider {
         var userId: String?
         var pendingSecret: String?
         var createdAt: Double
+        /// A device code (RFC 8628) this sign-in approves instead of redirecting to a client.
+        var deviceUserCode: String?
     }
 
     var flows: [String: Flow] = [:]
     var codes: [String: AuthorizationCode] = [:]
     var addressCounters: [String: RateLimit.State] = [:]
     var setupToken: (hash: String, expires: Double)?
+    /// Device authorizations by the SHA-256 of their device code; `userCodes` maps each user code to that key.
+    var devices: [String: DeviceGrant] = [:]
+    var userCodes: [String: String] = [:]
 
     public init(
         settings: BuiltInProviderSettings, store: any Store, secrets: SecretBox, signingKey: SigningKey,
@@ -114,7 +128,7 @@ public actor BuiltInProvider {
         self.store = store
         self.secrets = secrets
         self.hasher = hasher
-        self.tokens = TokenIssuer(key: signingKey, issuer: settings.issuer, audience: settings.apiAudience)
+        self.tokenIssuer = TokenIssuer(key: signingKey, issuer: settings.issuer, audience: settings.apiAudience)
         self.now = now
     }
 
@@ -212,6 +226,15 @@ public actor BuiltInProvider {
         let counted = settings.addressLimit.record(addressCounters[address], now: now())
         addressCounters[address] = counted.state
         guard counted.allowed else {
+            // The first refusal of a window is recorded; the rest of the flood is not (it would only grow the log).
+            if counted.state.count == settings.addressLimit.limit + 1 {
+                try await store.appendAudit([
+                    audit(.signInRefused, actor: Self.anonymous, target: "/oidc/authorize", outcome: .denied,
+                        details: [
+                            "reason": .string("rate limit: more than \(settings.addressLimit.limit) sign-in posts in \(Int(settings.addressLimit.window)) s from this address")
+                        ], address: address)
+                ])
+            }
             throw EnclaveError.tooManyRequests("Too many sign-in attempts from this address: wait a minute and try again")
         }
         let wasAnonymous = flow.userId == nil
@@ -359,6 +382,9 @@ public actor BuiltInProvider {
         var account = account
         account.lockout = settings.lockout.afterSuccess(account.lockout)
         try await store.updateUser(account, audit: [audit(.signIn, account, outcome: .success, details: ["amr": .array(amr.map(JSONValue.string))], address: nil)])
+        if let userCode = flow.deviceUserCode {
+            return try await approveDevice(userCode: userCode, account: account, amr: amr)
+        }
         guard let request = flow.request else { return .done("Signed in.") }
         let code = Self.randomToken()
         codes[code] = AuthorizationCode(
@@ -395,15 +421,7 @@ public actor BuiltInProvider {
             throw invalid
         }
         guard let account, account.enabled else { throw invalid }
-        let issued = Date(timeIntervalSince1970: now())
-        let user = account.user
-        let access = try await tokens.token(
-            for: user, ttl: settings.tokenLifetime, now: issued, amr: stored.amr, preferredUsername: account.username)
-        let id = try await tokens.token(
-            for: user, ttl: settings.tokenLifetime, now: issued, amr: stored.amr, audience: clientId,
-            preferredUsername: account.username, nonce: stored.nonce)
-        return TokenResponse(
-            access_token: access, id_token: id, token_type: "Bearer", expires_in: Int(settings.tokenLifetime), scope: "openid profile email")
+        return try await issueTokens(account: account, clientId: clientId, amr: stored.amr, nonce: stored.nonce, refresh: nil)
     }
 
     // MARK: First-admin setup
@@ -447,13 +465,13 @@ public actor BuiltInProvider {
 
     // MARK: Helpers
 
-    private func audit(
+    func audit(
         _ action: AuditAction, _ account: UserAccount, outcome: AuditOutcome, details: [String: JSONValue] = [:], address: String?
     ) -> AuditEntry {
         audit(action, actor: AuditActor(account.user), target: "/oidc/users/\(account.id)", outcome: outcome, details: details, address: address)
     }
 
-    private func audit(
+    func audit(
         _ action: AuditAction, actor: AuditActor, target: String, outcome: AuditOutcome, details: [String: JSONValue] = [:],
         address: String?
     ) -> AuditEntry {
@@ -464,10 +482,13 @@ public actor BuiltInProvider {
             details: .object(details))
     }
 
-    private func purge() {
+    func purge() {
         let time = now()
         flows = flows.filter { time - $0.value.createdAt < settings.flowLifetime }
         codes = codes.filter { time - $0.value.issuedAt < 600 }
+        devices = devices.filter { !$0.value.isExpired(now: time) }
+        let live = Set(devices.keys)
+        userCodes = userCodes.filter { live.contains($0.value) }
         if addressCounters.count > 10_000 { addressCounters.removeAll() }
     }
 

@@ -102,8 +102,7 @@ public struct ClaimRules: Sendable {
             throw .unauthorized("Invalid token: its audience is not '\(audiences.joined(separator: "' or '"))'")
         }
         if !requiredAMR.isEmpty, !RawClaims.strings(claims.claims["amr"]).contains(where: requiredAMR.contains) {
-            throw .unauthorized(
-                "Multi-factor sign-in required: this token's amr does not include 'otp' (sign in again with your authenticator code)")
+            throw .unauthorized(Self.mfaRequiredMessage)
         }
         guard let id = claims.string("oid") ?? claims.string("sub") else {
             throw .unauthorized("Invalid token: it names no user (oid or sub)")
@@ -114,6 +113,11 @@ public struct ClaimRules: Sendable {
             roles: roles(from: claims))
         return (user, exp.addingTimeInterval(clockSkew))
     }
+
+    /// The refusal of a correctly signed token without a second factor. The middleware audits it (the
+    /// token is genuine, so the record names a real user and cannot be forged to flood the log).
+    public static let mfaRequiredMessage =
+        "Multi-factor sign-in required: this token's amr does not include 'otp' (sign in again with your authenticator code)"
 
     /// The configured roles claim ∪ roles granted by group, core roles only, in a stable order.
     func roles(from claims: RawClaims) -> [String] {

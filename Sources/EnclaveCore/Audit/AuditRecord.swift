@@ -58,6 +58,22 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     case userMFAEnroll = "user.mfa_enroll"
     /// An operator changed an account: disabled, enabled, reset its password or its authenticator.
     case userUpdate = "user.update"
+    /// A refresh token was exchanged for new tokens (rotation).
+    case tokenRefresh = "auth.token_refresh"
+    /// A spent refresh token was presented again: its whole family was revoked.
+    case tokenReuse = "auth.token_reuse"
+    /// Tokens were issued to an automation client (`client_credentials`), or its secret was refused.
+    case clientSignIn = "auth.client_sign_in"
+    /// A device code (`enclave login` without a browser) was approved by a signed-in user.
+    case deviceApprove = "auth.device_approve"
+    /// A browser session began (after the provider's sign-in), with its issuer and `amr`.
+    case sessionStart = "auth.session_start"
+    /// A session ended: sign-out, idle or absolute timeout, or the account was disabled.
+    case signOut = "auth.sign_out"
+    /// Refresh tokens were revoked (RFC 7009 revocation, end-session).
+    case tokenRevoke = "auth.token_revoke"
+    /// An automation client was registered or changed by an operator.
+    case clientUpdate = "client.update"
 }
 
 /// How the recorded attempt ended.

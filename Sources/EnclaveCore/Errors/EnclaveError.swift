@@ -5,7 +5,7 @@
 public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, conflict, payloadTooLarge
-        case unprocessable, tooManyRequests, serviceUnavailable, `internal`
+        case unprocessable, tooManyRequests, serviceUnavailable, badGateway, `internal`
     }
 
     public var kind: Kind
@@ -29,6 +29,7 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unprocessable: 422
         case .tooManyRequests: 429
         case .serviceUnavailable: 503
+        case .badGateway: 502
         case .internal: 500
         }
     }
@@ -45,6 +46,8 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func payloadTooLarge(_ message: String) -> EnclaveError { .init(.payloadTooLarge, message) }
     public static func tooManyRequests(_ message: String) -> EnclaveError { .init(.tooManyRequests, message) }
     public static func serviceUnavailable(_ message: String) -> EnclaveError { .init(.serviceUnavailable, message) }
+    /// An upstream (the identity provider, later a workspace tool) answered something unusable.
+    public static func badGateway(_ message: String) -> EnclaveError { .init(.badGateway, message) }
     public static func `internal`(_ message: String) -> EnclaveError { .init(.internal, message) }
 
     /// Azure TRE's exact wording, which its clients and tests match on.

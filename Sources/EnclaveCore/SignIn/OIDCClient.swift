@@ -10,18 +10,26 @@ public struct OIDCClient: Sendable, Hashable {
     /// Native app on this machine (`enclave login`): any loopback port, path as registered.
     public var loopback: Bool
     public var loopbackPaths: [String]
+    /// Where end-session may send the browser afterwards (exact match).
+    public var postLogoutRedirectURIs: [String]
 
-    public init(id: String, redirectURIs: [String], loopback: Bool = false, loopbackPaths: [String] = ["/callback"]) {
+    public init(
+        id: String, redirectURIs: [String], loopback: Bool = false, loopbackPaths: [String] = ["/callback"],
+        postLogoutRedirectURIs: [String] = []
+    ) {
         self.id = id
         self.redirectURIs = redirectURIs
         self.loopback = loopback
         self.loopbackPaths = loopbackPaths
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
     }
 
     /// The built-in clients: the web portal (redirects back to this server) and the CLI (loopback).
     public static func builtIn(publicURL: String) -> [OIDCClient] {
         [
-            OIDCClient(id: "enclave-portal", redirectURIs: ["\(publicURL)/auth/callback"]),
+            OIDCClient(
+                id: "enclave-portal", redirectURIs: ["\(publicURL)/auth/callback"],
+                postLogoutRedirectURIs: ["\(publicURL)/auth/signed-out"]),
             OIDCClient(id: "enclave-cli", redirectURIs: [], loopback: true, loopbackPaths: ["/callback"]),
         ]
     }
@@ -36,5 +44,9 @@ public struct OIDCClient: Sendable, Hashable {
             return loopbackPaths.contains(String(rest.dropFirst(port.count)))
         }
         return false
+    }
+
+    public func allows(postLogoutRedirectURI: String) -> Bool {
+        postLogoutRedirectURIs.contains(postLogoutRedirectURI)
     }
 }

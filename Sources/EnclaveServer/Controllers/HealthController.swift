@@ -15,6 +15,7 @@ struct HealthController: Sendable {
     let settings: ControlPlaneSettings
     /// The external OIDC provider's key fetcher; nil when only Enclave's own tokens are trusted.
     let identityProvider: OIDCKeyProvider?
+    let signIn: SignInMetadata
     let jwksJSON: String
     let openAPIDocument: Data
 
@@ -36,6 +37,7 @@ struct HealthController: Sendable {
                 try JSONBody.response([
                     "api_version": EnclaveVersion.api, "api_client_id": settings.audience,
                     "api_root_scope": "\(settings.audience)/user_impersonation", "aad_tenant_id": "",
+                    "oidc_issuer": signIn.issuer, "cli_client_id": signIn.cliClientId, "cli_scopes": signIn.cliScopes,
                 ])
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import EnclaveAuth
 import EnclaveCore
 import EnclaveStore
@@ -5,7 +6,12 @@ import Hummingbird
 import Logging
 import HTTPTypes
 
-/// Verifies the bearer token of `/api` requests and records the caller in the context.
+/// Verifies the bearer token (or, without one, the browser session cookie) of `/api` requests and
+/// records the caller in the context.
+///
+/// A cookie-authenticated request that changes anything must echo the session's CSRF token in
+/// `X-CSRF-Token`: a browser sends cookies with cross-site requests too, so the cookie alone proves
+/// nothing about who built the request. Bearer tokens need no such check (browsers never add them).
 ///
 /// It never rejects by itself: routes that need a caller sit in the `AuthenticatedContext` group, whose
 /// conversion turns a missing identity into 401. A present but invalid token is rejected here, with
@@ -18,16 +24,46 @@ struct TokenAuthMiddleware: RouterMiddleware {
     /// The user details last written, so the users table is written when they change, not on every request.
     let seen: BoundedCache<String, User>
     let now: @Sendable () -> Double
+    let sessions: SessionManager?
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            guard let sessions, let cookie = OIDCController.cookie(SessionController.sessionCookie, in: request),
+                let session = try await sessions.session(cookie: cookie)
+            else { return try await next(request, context) }
+            if ![.get, .head, .options].contains(request.method) {
+                let sent = Self.csrfHeader.flatMap { request.headers[$0] } ?? ""
+                guard ConstantTime.equals(sent, session.csrf) else {
+                    try await sessions.refuseCSRF(session, target: request.uri.path, address: context.remoteAddress ?? "unknown")
+                    throw EnclaveError.forbidden(
+                        "This request came with a session cookie but without the session's X-CSRF-Token header: nothing was changed")
+                }
+            }
+            var context = context
+            context.user = session.user
+            context.logger[metadataKey: "user"] = .string(session.user.id)
+            return try await next(request, context)
+        }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw EnclaveError.unauthorized("Could not validate credentials: the Authorization header must be 'Bearer <token>'")
         }
-        let user = try await cache.user(for: String(parts[1]), verifier: verifier)
+        let token = String(parts[1])
+        let verified: Result<User, EnclaveError>
+        do {
+            verified = .success(try await cache.user(for: token, verifier: verifier))
+        } catch {
+            verified = .failure(error)
+        }
+        // (A `catch where` on this typed throw crashes Swift 6.3's SIL ownership verifier.)
+        if case .failure(let error) = verified, error.message == ClaimRules.mfaRequiredMessage {
+            try await auditMissingMFA(token, path: request.uri.path, address: context.remoteAddress)
+        }
+        let user = try verified.get()
         var context = context
         context.user = user
         context.logger[metadataKey: "user"] = .string(user.id)
@@ -36,5 +72,16 @@ struct TokenAuthMiddleware: RouterMiddleware {
             seen.set(user, for: user.id)
         }
         return try await next(request, context)
+    }
+
+    /// Records a genuine token refused for lacking `otp` (who, which route), once per request.
+    private func auditMissingMFA(_ token: String, path: String, address: String?) async throws {
+        let claims = SessionManager.identity(ofSignatureCheckedToken: token)
+        try await store.appendAudit([
+            AuditEntry(
+                id: UUID().uuidString.lowercased(), time: now(), actor: AuditActor(id: claims.id, name: claims.name), action: .authDenied,
+                target: path, outcome: .denied,
+                details: ["reason": "token without a second factor (amr lacks otp) under --require-mfa", "address": .string(address ?? "unknown")])
+        ])
     }
 }

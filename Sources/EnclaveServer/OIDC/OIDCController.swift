@@ -26,6 +26,11 @@ struct OIDCController {
         oidc.post("token") { request, context in try await token(request, context: context) }
         oidc.get("userinfo") { request, _ in try await userinfo(request) }
         oidc.get("setup") { request, _ in try await setup(request) }
+        oidc.post("device_authorization") { request, context in try await deviceAuthorization(request, context: context) }
+        oidc.get("device") { request, _ in try await device(request) }
+        oidc.post("revoke") { request, context in try await revoke(request, context: context) }
+        oidc.get("logout") { request, context in try await endSession(Self.query(request), context: context) }
+        oidc.post("logout") { request, context in try await endSession(try await Self.form(request, context: context), context: context) }
     }
 
     private var issuer: String { provider.settings.issuer }
@@ -38,12 +43,18 @@ struct OIDCController {
             "userinfo_endpoint": .string("\(issuer)/userinfo"),
             "jwks_uri": .string("\(issuer)/jwks"),
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code"],
+            "device_authorization_endpoint": .string("\(issuer)/device_authorization"),
+            "revocation_endpoint": .string("\(issuer)/revoke"),
+            "end_session_endpoint": .string("\(issuer)/logout"),
+            "grant_types_supported": [
+                "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code",
+            ],
             "code_challenge_methods_supported": ["S256"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256"],
-            "token_endpoint_auth_methods_supported": ["none"],
-            "scopes_supported": ["openid", "profile", "email"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "claims_supported": ["sub", "oid", "name", "email", "preferred_username", "roles", "amr", "iss", "aud", "exp", "nonce"],
         ]
         return Response(
@@ -109,22 +120,97 @@ struct OIDCController {
 
     private func token(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
         let form = try await Self.form(request, context: context)
-        guard form["grant_type"] == "authorization_code" else {
-            return json(OAuthError(error: "unsupported_grant_type", description: "only authorization_code is supported"), status: .badRequest)
-        }
-        guard let code = form["code"], let clientId = form["client_id"], let redirectURI = form["redirect_uri"],
-            let verifier = form["code_verifier"]
-        else {
-            return json(
-                OAuthError(error: "invalid_request", description: "code, client_id, redirect_uri and code_verifier are required"),
-                status: .badRequest)
+        let address = context.remoteAddress ?? "unknown"
+        func required(_ names: String...) throws(OAuthError) -> [String] {
+            let values = names.compactMap { form[$0].flatMap { $0.isEmpty ? nil : $0 } }
+            guard values.count == names.count else {
+                throw OAuthError(error: "invalid_request", description: "\(names.joined(separator: ", ")) are required")
+            }
+            return values
         }
         do {
-            let tokens = try await provider.redeem(code: code, clientId: clientId, redirectURI: redirectURI, verifier: verifier)
+            let tokens: TokenResponse
+            switch form["grant_type"] {
+            case "authorization_code":
+                let v = try required("code", "client_id", "redirect_uri", "code_verifier")
+                tokens = try await provider.redeem(code: v[0], clientId: v[1], redirectURI: v[2], verifier: v[3])
+            case "refresh_token":
+                let v = try required("refresh_token", "client_id")
+                tokens = try await provider.refresh(token: v[0], clientId: v[1], address: address)
+            case "client_credentials":
+                guard let (clientId, secret) = Self.clientCredentials(request, form: form) else {
+                    return json(
+                        OAuthError(error: "invalid_client", description: "client_id and client_secret (form or HTTP Basic) are required"),
+                        status: .unauthorized)
+                }
+                tokens = try await provider.clientCredentials(clientId: clientId, secret: secret, address: address)
+            case "urn:ietf:params:oauth:grant-type:device_code":
+                let v = try required("device_code", "client_id")
+                tokens = try await provider.pollDevice(deviceCode: v[0], clientId: v[1])
+            default:
+                return json(
+                    OAuthError(
+                        error: "unsupported_grant_type",
+                        description: "grant_type must be authorization_code, refresh_token, client_credentials or device_code"),
+                    status: .badRequest)
+            }
             return json(tokens, status: .ok)
         } catch let error as OAuthError {
-            return json(error, status: .badRequest)
+            return json(error, status: error.error == "invalid_client" ? .unauthorized : .badRequest)
         }
+    }
+
+    /// `client_id` and `client_secret` from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside) or the form.
+    static func clientCredentials(_ request: Request, form: [String: String]) -> (String, String)? {
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        {
+            let id = String(text[..<colon]).removingPercentEncoding ?? ""
+            let secret = String(text[text.index(after: colon)...]).removingPercentEncoding ?? ""
+            return id.isEmpty || secret.isEmpty ? nil : (id, secret)
+        }
+        guard let id = form["client_id"], let secret = form["client_secret"], !id.isEmpty, !secret.isEmpty else { return nil }
+        return (id, secret)
+    }
+
+    private func deviceAuthorization(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let form = try await Self.form(request, context: context)
+        do {
+            return json(try await provider.startDeviceAuthorization(clientId: form["client_id"] ?? ""), status: .ok)
+        } catch {
+            return json(error, status: error.error == "invalid_client" ? .unauthorized : .badRequest)
+        }
+    }
+
+    private func device(_ request: Request) async throws -> Response {
+        guard let typed = request.uri.queryParameters["user_code"].map(String.init), !typed.isEmpty else {
+            return html(SignInPage.deviceEntry(action: "\(issuer)/device", error: nil))
+        }
+        do {
+            let flow = try await provider.beginDevice(userCode: typed)
+            return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
+        } catch {
+            return html(SignInPage.deviceEntry(action: "\(issuer)/device", error: error.message), status: .badRequest)
+        }
+    }
+
+    private func revoke(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let form = try await Self.form(request, context: context)
+        guard let token = form["token"], let clientId = form["client_id"] else {
+            return json(OAuthError(error: "invalid_request", description: "token and client_id are required"), status: .badRequest)
+        }
+        // RFC 7009 §2.2: 200 whether or not the token was known.
+        try await provider.revoke(token: token, clientId: clientId, address: context.remoteAddress ?? "unknown")
+        return Response(status: .ok, headers: [.cacheControl: "no-store"])
+    }
+
+    private func endSession(_ parameters: [String: String], context: EnclaveRequestContext) async throws -> Response {
+        let target = try await provider.endSession(
+            idTokenHint: parameters["id_token_hint"], postLogoutRedirectURI: parameters["post_logout_redirect_uri"],
+            state: parameters["state"], address: context.remoteAddress ?? "unknown")
+        if let target { return Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"]) }
+        return html(SignInPage.render(.done("You are signed out."), csrf: "", action: ""))
     }
 
     private func userinfo(_ request: Request) async throws -> Response {
@@ -177,6 +263,15 @@ struct OIDCController {
             }
             let key = decode(parts[0])
             if fields[key] == nil { fields[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return fields
+    }
+
+    /// The query's parameters as a dictionary (the first value of each name).
+    static func query(_ request: Request) -> [String: String] {
+        var fields: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where fields[String(key)] == nil {
+            fields[String(key)] = String(value)
         }
         return fields
     }

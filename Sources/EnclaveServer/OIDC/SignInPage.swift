@@ -66,11 +66,23 @@ enum SignInPage {
         }
     }
 
+    /// RFC 8628's verification page: where the user types the code `enclave login` shows. A GET form, so
+    /// it needs no flow yet; the sign-in that follows carries the flow's CSRF token as usual.
+    static func deviceEntry(action: String, error: String?) -> String {
+        page("Sign in a device", error: error, body: """
+            <p>Enter the code shown in your terminal by <code>enclave login</code>. Only continue if you started that sign-in yourself.</p>
+            <form method="get" action="\(escape(action))">
+            <label>Code <input name="user_code" autocomplete="off" autocapitalize="characters" placeholder="BCDF-GHJK" required autofocus></label>
+            <button type="submit">Continue</button>
+            </form>
+            """)
+    }
+
     static func error(_ message: String) -> String {
         page("Sign-in problem", error: message, body: "")
     }
 
-    private static func form(_ action: String, _ csrf: String, step: String, fields: String, button: String) -> String {
+    static func form(_ action: String, _ csrf: String, step: String, fields: String, button: String) -> String {
         """
         <form method="post" action="\(escape(action))">
         <input type="hidden" name="csrf" value="\(escape(csrf))">
@@ -81,7 +93,7 @@ enum SignInPage {
         """
     }
 
-    private static func page(_ title: String, error: String?, body: String) -> String {
+    static func page(_ title: String, error: String?, body: String) -> String {
         let alert = error.map { "<p class=\"error\" role=\"alert\">\(escape($0))</p>" } ?? ""
         return """
             <!doctype html>

@@ -133,6 +133,33 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v6-credentials") { db in
+            // Browser sessions, refresh tokens and automation clients: only SHA-256 hashes of their secrets.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sessions (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        ended_at REAL,
+                        doc TEXT NOT NULL
+                    );
+                    CREATE INDEX sessions_by_user ON sessions(user_id);
+                    CREATE TABLE refresh_tokens (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        family TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        expires_at REAL NOT NULL,
+                        doc TEXT NOT NULL
+                    );
+                    CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family);
+                    CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id, client_id);
+                    CREATE TABLE automation_clients (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        doc TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -71,6 +71,12 @@ struct OIDCOptions: ParsableArguments {
     @Option(help: "Grant a core role to members of a group: <group-id>=TREAdmin|TREUser; repeatable.")
     var oidcGroupRole: [String] = []
 
+    @Option(help: "Public client id `enclave login` uses at the provider (default: --oidc-client-id).")
+    var oidcCliClientId: String = env["ENCLAVE_OIDC_CLI_CLIENT_ID"] ?? ""
+
+    @Option(help: "Extra scope requested at sign-in so access tokens carry the API audience, e.g. api://<client-id>/user_impersonation; repeatable.")
+    var oidcScope: [String] = env["ENCLAVE_OIDC_SCOPE"].map { [$0] } ?? []
+
     func validate() throws {
         if oidcIssuer.isEmpty && (!oidcClientId.isEmpty || !oidcAudience.isEmpty || !oidcGroupRole.isEmpty) {
             throw ValidationError("--oidc-client-id, --oidc-audience and --oidc-group-role need --oidc-issuer")
@@ -101,7 +107,8 @@ struct OIDCOptions: ParsableArguments {
         let audiences = oidcAudience.isEmpty ? (clientID.map { [$0] } ?? []) : oidcAudience
         let config = OIDCConfiguration(
             issuer: issuer, audiences: audiences, clientID: clientID, clientSecret: secret,
-            rolesClaim: oidcRolesClaim, groupsClaim: oidcGroupsClaim, groupRoles: groupRoles)
+            rolesClaim: oidcRolesClaim, groupsClaim: oidcGroupsClaim, groupRoles: groupRoles,
+            cliClientID: oidcCliClientId.isEmpty ? nil : oidcCliClientId, scopes: oidcScope)
         do { try config.validate() } catch { throw ValidationError(error.message) }
         return config
     }
@@ -131,7 +138,16 @@ struct Serve: AsyncParsableCommand {
         help: "Refuse built-in sign-in tokens without otp in amr (enclave token's operator tokens pass; external providers are not checked).")
     var requireMFA = true
 
+    @Option(help: "Minutes a browser session may stay unused before it ends.")
+    var sessionIdleMinutes: Double = 30
+
+    @Option(help: "Hours after sign-in a browser session ends, however active.")
+    var sessionHours: Double = 12
+
     func validate() throws {
+        guard sessionIdleMinutes >= 1, sessionHours > 0, sessionIdleMinutes <= sessionHours * 60 else {
+            throw ValidationError("--session-idle-minutes must be at least 1 and at most --session-hours × 60")
+        }
         if !publicURL.isEmpty, URL(string: publicURL)?.host == nil || !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw ValidationError("--public-url must be an http:// or https:// URL with a host, e.g. https://tre.example.org")
         }
@@ -142,6 +158,7 @@ struct Serve: AsyncParsableCommand {
         config.oidc = try oidc.configuration()
         config.publicURL = publicURL.isEmpty ? nil : publicURL
         config.requireMFA = requireMFA
+        config.sessions = SessionPolicy(idle: sessionIdleMinutes * 60, absolute: sessionHours * 3600)
         options.bootstrapLogging(config.logLevel)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -12,6 +12,13 @@ tokens it did not sign itself. Serves on loopback (stdlib http.server):
                                           current key of that alg); claims are used as given
   GET /rotate?alg=RS256|ES256             replaces that alg's key with a new one (new kid)
   GET /stats                              {"jwks_fetches": n, "discovery_fetches": n}
+  GET /login-as?claims=<json>             the claims of the user the next /authorize signs in
+  GET /authorize?…                        authorization code + PKCE S256: signs that user in at once and
+                                          redirects to redirect_uri with code and state
+  POST /token                             redeems a code (PKCE checked; client secret checked with
+                                          HTTP Basic when --client-secret is given): RS256 access token
+                                          (the login-as claims + iss/iat/exp) and id token (aud =
+                                          client_id, nonce)
 
 Prints "READY <port>" on stdout once listening; stops when stdin closes (its parent went away).
 """
@@ -22,6 +29,7 @@ import hmac
 import json
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -43,6 +51,8 @@ class Provider:
         self.encryption_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.jwks_fetches = 0
         self.discovery_fetches = 0
+        self.login_claims = {}
+        self.codes = {}
 
     @staticmethod
     def new_key(alg):
@@ -95,6 +105,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--discovery-issuer", help="issuer to report in discovery (default: this server's URL)")
+    parser.add_argument("--client-secret", help="the confidential client's secret the token endpoint requires")
     args = parser.parse_args()
     provider = Provider()
 
@@ -123,6 +134,7 @@ def main():
                         "jwks_uri": base + "/jwks",
                         "authorization_endpoint": base + "/authorize",
                         "token_endpoint": base + "/token",
+                        "end_session_endpoint": base + "/logout",
                         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
                     })
                 elif url.path == "/jwks":
@@ -132,6 +144,27 @@ def main():
                     self.reply(200, provider.mint(query.get("alg", "RS256"), query.get("kid"), claims), "text/plain")
                 elif url.path == "/rotate":
                     self.reply(200, provider.rotate(query.get("alg", "RS256")), "text/plain")
+                elif url.path == "/login-as":
+                    with provider.lock:
+                        provider.login_claims = json.loads(query.get("claims", "{}"))
+                    self.reply(200, "ok", "text/plain")
+                elif url.path == "/authorize":
+                    if query.get("response_type") != "code" or query.get("code_challenge_method") != "S256":
+                        self.reply(400, {"error": "invalid_request"})
+                        return
+                    code = uuid.uuid4().hex
+                    with provider.lock:
+                        provider.codes[code] = {
+                            "claims": dict(provider.login_claims), "nonce": query.get("nonce"),
+                            "challenge": query["code_challenge"], "redirect_uri": query["redirect_uri"],
+                            "client_id": query["client_id"],
+                        }
+                    separator = "&" if "?" in query["redirect_uri"] else "?"
+                    location = f"{query['redirect_uri']}{separator}code={code}&state={query.get('state', '')}"
+                    self.send_response(302)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                 elif url.path == "/stats":
                     with provider.lock:
                         self.reply(200, {"jwks_fetches": provider.jwks_fetches,
@@ -140,6 +173,41 @@ def main():
                     self.reply(404, {"error": "not found"})
             except Exception as error:  # a test helper: say what went wrong
                 self.reply(500, {"error": repr(error)})
+
+        def do_POST(self):
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if url.path != "/token":
+                self.reply(404, {"error": "not found"})
+                return
+            with provider.lock:
+                grant = provider.codes.pop(form.get("code", ""), None)
+            if grant is None or form.get("grant_type") != "authorization_code":
+                self.reply(400, {"error": "invalid_grant"})
+                return
+            if args.client_secret is not None:
+                expected = "Basic " + base64.b64encode(f"{grant['client_id']}:{args.client_secret}".encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    self.reply(401, {"error": "invalid_client"})
+                    return
+            verifier = form.get("code_verifier", "")
+            challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+            if challenge != grant["challenge"] or form.get("redirect_uri") != grant["redirect_uri"]:
+                self.reply(400, {"error": "invalid_grant"})
+                return
+            now = int(time.time())
+            issuer = args.discovery_issuer or base
+            access = dict(grant["claims"], iss=issuer, iat=now, nbf=now, exp=now + 3600)
+            id_claims = dict(grant["claims"], iss=issuer, aud=grant["client_id"], iat=now, exp=now + 3600)
+            if grant["nonce"]:
+                id_claims["nonce"] = grant["nonce"]
+            self.reply(200, {
+                "access_token": provider.mint("RS256", None, access),
+                "id_token": provider.mint("RS256", None, id_claims),
+                "token_type": "Bearer", "expires_in": 3600,
+            })
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
