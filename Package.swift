@@ -172,10 +172,13 @@ let package = Package(
         .testTarget(
             name: "EnclaveCLITests",
             dependencies: [
-                "EnclaveCLI", "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveTesting",
+                "EnclaveCLI", "EnclaveAPI", "EnclaveAuth", "EnclaveCore", "EnclaveServer", "EnclaveStore", "EnclaveTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

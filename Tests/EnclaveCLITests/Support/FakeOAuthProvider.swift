@@ -3,7 +3,6 @@
 // (authorization code + PKCE S256, rotating refresh tokens whose reuse revokes the family, RFC 8628
 // device authorization, RFC 7009 revocation) and records what it was asked, so the tests can check the
 // client's side of each exchange. Not a model of Enclave's built-in provider.
-import AsyncHTTPClient
 import EnclaveAPI
 import EnclaveCore
 import Foundation
@@ -213,18 +212,11 @@ struct ScriptedBrowser {
     /// Visits `authorizationURL`; `tamper` may rewrite the loopback redirect before it is followed.
     /// Returns the loopback page's status and text.
     static func signIn(_ authorizationURL: String, tamper: @Sendable (String) -> String = { $0 }) async throws -> (status: Int, page: String) {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        do {
-            let api = EnclaveClient(baseURL: "http://unused", token: nil, httpClient: client)
-            let authorize = try await api.send(.get, authorizationURL)
-            let location = try #require(authorize.location, "the provider answered \(authorize.status): \(authorize.text)")
-            let page = try await api.send(.get, tamper(location))
-            try await client.shutdown()
-            return (page.status, page.text)
-        } catch {
-            try await client.shutdown()
-            throw error
-        }
+        let api = EnclaveClient(baseURL: "http://unused", token: nil, httpClient: SignInPages.client)
+        let authorize = try await api.send(.get, authorizationURL)
+        let location = try #require(authorize.location, "the provider answered \(authorize.status): \(authorize.text)")
+        let page = try await api.send(.get, tamper(location))
+        return (page.status, page.text)
     }
 }
 
