@@ -66,7 +66,9 @@ struct LoopbackReceiverTests {
         let error = await #expect(throws: CLIError.self) {
             try await LoopbackReceiver.receive(timeout: .milliseconds(300)) { uri in
                 port.withLock { $0 = Int(uri.dropFirst("http://127.0.0.1:".count).prefix(while: \.isNumber)) ?? 0 }
-            } judge: { _ in .success("") }
+            } judge: { _ in
+                .success("")
+            }
         }
         #expect(error?.message.contains("run `enclave login` again") == true)
         #expect(ContinuousClock.now - start < .seconds(10))
@@ -76,11 +78,14 @@ struct LoopbackReceiverTests {
         }
     }
 
-    @Test("Cancelling the wait (Ctrl-C in a host that cancels) ends it promptly")
+    @Test("Cancelling the wait ends it promptly")
     func cancellationEndsTheWait() async throws {
         let start = ContinuousClock.now
         let task = Task {
-            try await LoopbackReceiver.receive(timeout: .seconds(60)) { _ in } judge: { _ in .success("") }
+            try await LoopbackReceiver.receive(timeout: .seconds(60)) { _ in
+            } judge: { _ in
+                .success("")
+            }
         }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
