@@ -36,21 +36,23 @@ struct BuiltInProviderSignInTests {
         let group = ServiceGroup(configuration: .init(services: [try buildApplication(deps)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
-            let probe = EnclaveClient(baseURL: base, token: nil, timeout: .seconds(2))
-            var up = false
-            for _ in 0..<100 where !up {
-                up = (try? await probe.send(.get, "/api/.metadata"))?.isSuccess == true
-                if !up { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            try #require(up, "the server did not come up on \(base)")
+            var failure: (any Error)?
             do {
+                let probe = EnclaveClient(baseURL: base, token: nil, timeout: .seconds(2))
+                var up = false
+                for _ in 0..<100 where !up {
+                    up = (try? await probe.send(.get, "/api/.metadata"))?.isSuccess == true
+                    if !up { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                try #require(up, "the server did not come up on \(base)")
                 try await body(base, deps)
             } catch {
-                await group.triggerGracefulShutdown()
-                throw error
+                failure = error
             }
+            // A graceful shutdown, waited for: cancelling the server instead makes it log errors.
             await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            if let failure { throw failure }
         }
     }
 
