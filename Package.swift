@@ -97,6 +97,9 @@ let package = Package(
                 "EnclaveCore", "EnclaveAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -169,8 +172,13 @@ let package = Package(
         .testTarget(
             name: "EnclaveCLITests",
             dependencies: [
-                "EnclaveCLI", "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveTesting",
+                "EnclaveCLI", "EnclaveAPI", "EnclaveAuth", "EnclaveCore", "EnclaveServer", "EnclaveStore", "EnclaveTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -4,7 +4,7 @@ public import ArgumentParser
 /// subcommands beside `serve`, `worker` and `token`.
 public enum ClientCommands {
     public static let all: [any ParsableCommand.Type] = [
-        LoginCommand.self, LogoutCommand.self, HealthCommand.self, WorkspacesCommand.self,
+        LoginCommand.self, LogoutCommand.self, HealthCommand.self, WorkspacesCommand.self, WorkspaceCommand.self,
         WorkspaceServicesCommand.self, UserResourcesCommand.self, SharedServicesCommand.self,
         TemplatesCommand.self, OperationsCommand.self,
     ]

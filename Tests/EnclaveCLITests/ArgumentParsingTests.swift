@@ -19,6 +19,27 @@ struct ArgumentParsingTests {
         #expect(command.output.output == .json)
     }
 
+    @Test("workspace WS users assign takes the workspace before the group, a role and user ids")
+    func workspaceUsersParse() throws {
+        let assign = try #require(
+            try TestRoot.parseAsRoot(["workspace", "ws1", "users", "assign", "--role", "WorkspaceResearcher", "u1", "u2", "-o", "json"])
+                as? WorkspaceUsersAssign)
+        #expect(assign.workspace.path == "/api/workspaces/ws1")
+        #expect(assign.role.role == "WorkspaceResearcher" && assign.users == ["u1", "u2"] && assign.output.output == .json)
+        let list = try #require(try TestRoot.parseAsRoot(["workspace", "ws1", "users", "list"]) as? WorkspaceUsersList)
+        #expect(list.workspace.workspace == "ws1")
+        #expect(throws: (any Error).self) { try TestRoot.parseAsRoot(["workspace", "ws1", "users", "assign", "u1"]) }
+        #expect(throws: (any Error).self) { try TestRoot.parseAsRoot(["workspace", "ws1", "users", "remove", "--role", "AirlockManager"]) }
+    }
+
+    @Test("login takes --device and --timeout; --token still works")
+    func loginParses() throws {
+        let login = try #require(try TestRoot.parseAsRoot(["login", "--url", "http://x", "--device", "--timeout", "60"]) as? LoginCommand)
+        #expect(login.device && login.timeout == 60 && login.token == nil)
+        let withToken = try #require(try TestRoot.parseAsRoot(["login", "--url", "http://x", "--token", "t"]) as? LoginCommand)
+        #expect(withToken.token == "t" && !withToken.device)
+    }
+
     @Test("A group's --workspace may come before or after the subcommand")
     func parentOptionsParseOnEitherSide() throws {
         for arguments in [

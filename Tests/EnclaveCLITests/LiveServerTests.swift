@@ -154,4 +154,44 @@ struct LiveServerTests {
             #expect(body["operations"]?.arrayValue != nil)
         }
     }
+
+    @Test("workspace WS users assigns, lists and removes workspace roles")
+    func workspaceUsers() async throws {
+        try await withServer { variables in
+            let definition = #"{"templateName": "tre-workspace-base", "properties": {"display_name": "Roles", "description": "d"}}"#
+            let created = await runCLI(
+                ["workspaces", "new", "--definition", definition, "--no-wait", "-o", "json"], variables: variables)
+            let id = try #require(try json(created.stdout)["operation"]?["resourceId"]?.stringValue)
+            let users = ["workspace", id, "users"]
+
+            let assigned = await runCLI(
+                users + ["assign", "--role", "WorkspaceResearcher", TestUsers.researcher.id, TestUsers.researcher2.id], variables: variables)
+            #expect(assigned.exitCode == 0, "\(assigned.stderr)")
+            #expect(assigned.stdout.contains("Assigned WorkspaceResearcher to \(TestUsers.researcher.id), \(TestUsers.researcher2.id)"))
+            let asManager = await runCLI(
+                users + ["assign", "--role", "AirlockManager", TestUsers.researcher.id, "-o", "json"], variables: variables)
+            #expect(try json(asManager.stdout)["role_id"]?.stringValue == "AirlockManager")
+
+            let listed = await runCLI(users + ["list"], variables: variables)
+            #expect(listed.exitCode == 0, "\(listed.stderr)")
+            let row = try #require(listed.stdout.split(separator: "\n").first { $0.hasPrefix(TestUsers.researcher.id) })
+            #expect(row.contains("WorkspaceResearcher, AirlockManager") || row.contains("AirlockManager, WorkspaceResearcher"))
+            let listedJSON = try json(await runCLI(users + ["list", "-o", "json"], variables: variables).stdout)
+            let ids = Set(listedJSON["users"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [])
+            #expect(ids.isSuperset(of: [TestUsers.researcher.id, TestUsers.researcher2.id]))
+
+            let removed = await runCLI(users + ["remove", "--role", "WorkspaceResearcher", TestUsers.researcher.id], variables: variables)
+            #expect(removed.exitCode == 0, "\(removed.stderr)")
+            let after = await runCLI(users + ["list"], variables: variables)
+            let afterRow = try #require(after.stdout.split(separator: "\n").first { $0.hasPrefix(TestUsers.researcher.id) })
+            #expect(!afterRow.contains("WorkspaceResearcher"))
+
+            let unknownRole = await runCLI(users + ["assign", "--role", "Janitor", TestUsers.researcher.id], variables: variables)
+            #expect(unknownRole.exitCode == 1)
+            #expect(unknownRole.stderr.hasPrefix("Error (400): Unknown role 'Janitor'"))
+            let notHeld = await runCLI(users + ["remove", "--role", "WorkspaceOwner", TestUsers.researcher2.id], variables: variables)
+            #expect(notHeld.exitCode == 1)
+            #expect(notHeld.stderr.hasPrefix("Error (404)"))
+        }
+    }
 }

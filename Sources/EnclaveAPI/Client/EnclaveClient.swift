@@ -69,6 +69,9 @@ public struct EnclaveClient: Sendable {
     public var baseURL: String
     /// Bearer token; nil sends no `Authorization` header (enough for `/api/health`).
     public var token: String?
+    /// Where the bearer token comes from when it can change while a command runs (a saved sign-in that
+    /// is refreshed); when set, it replaces `token`.
+    public var tokenProvider: (any BearerTokenProvider)?
     /// Largest response body read; larger bodies fail with `.bodyTooLarge`.
     public var maxBodyBytes: Int
     /// Deadline for one request, connection to last byte.
@@ -76,12 +79,13 @@ public struct EnclaveClient: Sendable {
     public var httpClient: HTTPClient
 
     public init(
-        baseURL: String, token: String?, httpClient: HTTPClient = EnclaveClient.sharedHTTPClient,
-        maxBodyBytes: Int = 64 << 20,
+        baseURL: String, token: String?, tokenProvider: (any BearerTokenProvider)? = nil,
+        httpClient: HTTPClient = EnclaveClient.sharedHTTPClient, maxBodyBytes: Int = 64 << 20,
         timeout: Duration = .seconds(30)
     ) {
         self.baseURL = baseURL
         self.token = token
+        self.tokenProvider = tokenProvider
         self.httpClient = httpClient
         self.maxBodyBytes = maxBodyBytes
         self.timeout = timeout
@@ -107,9 +111,25 @@ public struct EnclaveClient: Sendable {
     }
 
     /// Sends a request and returns the response whatever its status; throws only for transport
-    /// failures and oversized bodies.
+    /// failures, oversized bodies and a token provider that cannot renew the sign-in.
+    ///
+    /// With a `tokenProvider`, a 401 is answered by asking it once for a renewed token and sending the
+    /// request again with it (a 401 means the server did not act on the request, so resending is safe).
     public func send(
         _ method: Method, _ path: String, body: Data? = nil, headers: [String: String] = [:]
+    ) async throws(EnclaveClientError) -> Response {
+        guard let tokenProvider else {
+            return try await send(method, path, body: body, headers: headers, bearer: token)
+        }
+        let bearer = try await tokenProvider.currentToken()
+        let response = try await send(method, path, body: body, headers: headers, bearer: bearer)
+        guard response.status == 401, let renewed = try await tokenProvider.token(replacing: bearer), renewed != bearer
+        else { return response }
+        return try await send(method, path, body: body, headers: headers, bearer: renewed)
+    }
+
+    private func send(
+        _ method: Method, _ path: String, body: Data?, headers: [String: String], bearer: String?
     ) async throws(EnclaveClientError) -> Response {
         let url = url(for: path)
         guard URL(string: url)?.host != nil else { throw EnclaveClientError.invalidURL(url) }
@@ -117,7 +137,7 @@ public struct EnclaveClient: Sendable {
         request.method = HTTPMethod(rawValue: method.rawValue)
         request.headers.add(name: "Accept", value: "application/json, text/plain")
         request.headers.add(name: "User-Agent", value: "enclave-cli")
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let bearer, !bearer.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)
@@ -199,6 +219,16 @@ public struct EnclaveClient: Sendable {
     }
 }
 
+/// Supplies `EnclaveClient`'s bearer token when it may change during a command: a saved sign-in whose
+/// access token is refreshed shortly before it expires, or after the server refused it.
+public protocol BearerTokenProvider: Sendable {
+    /// The token to send now; may first refresh one that is about to expire. Nil sends none.
+    func currentToken() async throws(EnclaveClientError) -> String?
+    /// Called once after the server answered 401 to `rejected`: a different token to retry with, or nil
+    /// to give up and report the 401. Throws when renewing failed in a way the user must act on.
+    func token(replacing rejected: String?) async throws(EnclaveClientError) -> String?
+}
+
 /// Why a call to the API failed, with the URL so the message can say what was asked of whom.
 public enum EnclaveClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server answered with a non-2xx status; `message` is its plain-text body.
@@ -211,6 +241,8 @@ public enum EnclaveClientError: Error, Sendable, Equatable, CustomStringConverti
     case invalidResponse(url: String, reason: String)
     /// The configured server URL is not an http(s) URL.
     case invalidURL(String)
+    /// The saved sign-in could not be used or renewed (refresh refused, config unreadable); the message says what to do.
+    case credentials(String)
 
     public var description: String {
         switch self {
@@ -224,6 +256,8 @@ public enum EnclaveClientError: Error, Sendable, Equatable, CustomStringConverti
             "Error: unexpected response from \(url): \(reason)"
         case .invalidURL(let url):
             "Error: '\(url)' is not a server URL (expected e.g. https://enclave.example.org)"
+        case .credentials(let message):
+            "Error: \(message)"
         }
     }
 }

@@ -20,16 +20,25 @@ public struct ConnectionOptions: ParsableArguments {
         let url = nonEmpty(url) ?? nonEmpty(environment.variables["ENCLAVE_URL"]) ?? stored?.url
         guard let url else {
             throw CLIError(
-                "No server URL: run `enclave login --url URL --token TOKEN`, pass --url or set ENCLAVE_URL")
+                "No server URL: run `enclave login --url URL` (or `--token TOKEN`), pass --url or set ENCLAVE_URL")
         }
-        let token = nonEmpty(token) ?? nonEmpty(environment.variables["ENCLAVE_TOKEN"]) ?? stored?.token
+        let token = nonEmpty(token) ?? nonEmpty(environment.variables["ENCLAVE_TOKEN"]) ?? nonEmpty(stored?.token)
         return (url, token)
     }
 
-    /// A client for the resolved server.
+    /// A client for the resolved server. When the token is the saved login's and that login came from a
+    /// sign-in at an identity provider, the client refreshes it as needed (`SavedLoginSession`).
     public func client(_ environment: CLIEnvironment) throws(CLIError) -> EnclaveClient {
         let (url, token) = try resolve(environment)
-        return EnclaveClient(baseURL: url, token: token, httpClient: environment.httpClient)
+        var client = EnclaveClient(baseURL: url, token: token, httpClient: environment.httpClient)
+        if nonEmpty(self.token) == nil, nonEmpty(environment.variables["ENCLAVE_TOKEN"]) == nil {
+            let store = ConfigStore(variables: environment.variables)
+            if let saved = try store.load(), saved.canRefresh {
+                client.tokenProvider = SavedLoginSession(
+                    login: saved, store: store, oauth: OAuthClient(httpClient: environment.httpClient), now: environment.now)
+            }
+        }
+        return client
     }
 
     private func nonEmpty(_ value: String?) -> String? {

@@ -28,11 +28,21 @@ public struct CLIEnvironment: Sendable {
     /// Reads one line of standard input (nil at end of input), for confirmation prompts.
     public var readLine: @Sendable () -> String?
     public var httpClient: HTTPClient
+    /// Opens a URL in the user's browser (returning whether it could); nil when this session has no
+    /// browser, so `enclave login` signs in with a device code.
+    public var openBrowser: (@Sendable (String) -> Bool)?
+    /// The time in seconds since 1970, for token expiry.
+    public var now: @Sendable () -> Double
+    /// Waits (device sign-in polling); tests make it instant.
+    public var sleep: @Sendable (Duration) async throws -> Void
 
     public init(
         variables: [String: String], writeOutput: @escaping @Sendable (String) -> Void,
         writeError: @escaping @Sendable (String) -> Void, errorIsTerminal: Bool,
-        readLine: @escaping @Sendable () -> String?, httpClient: HTTPClient = EnclaveClient.sharedHTTPClient
+        readLine: @escaping @Sendable () -> String?, httpClient: HTTPClient = EnclaveClient.sharedHTTPClient,
+        openBrowser: (@Sendable (String) -> Bool)? = nil,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.variables = variables
         self.writeOutput = writeOutput
@@ -40,16 +50,21 @@ public struct CLIEnvironment: Sendable {
         self.errorIsTerminal = errorIsTerminal
         self.readLine = readLine
         self.httpClient = httpClient
+        self.openBrowser = openBrowser
+        self.now = now
+        self.sleep = sleep
     }
 
-    /// The process's real environment, stdout, stderr and stdin.
+    /// The process's real environment, stdout, stderr, stdin and browser.
     public static var live: CLIEnvironment {
-        CLIEnvironment(
-            variables: ProcessInfo.processInfo.environment,
+        let variables = ProcessInfo.processInfo.environment
+        return CLIEnvironment(
+            variables: variables,
             writeOutput: { FileHandle.standardOutput.write(Data($0.utf8)) },
             writeError: { FileHandle.standardError.write(Data($0.utf8)) },
             errorIsTerminal: isatty(STDERR_FILENO) == 1,
-            readLine: { Swift.readLine() })
+            readLine: { Swift.readLine() },
+            openBrowser: Browser.opener(variables: variables))
     }
 
     /// The environment commands run in; `.live` unless a caller (a test) binds another.

@@ -36,10 +36,15 @@ struct RunResult {
 }
 
 /// Parses and runs a client command line with captured output and the given environment variables
-/// (a private config dir unless the caller sets one), as `enclave` would.
-func runCLI(_ arguments: [String], variables: [String: String] = [:], input: [String] = []) async -> RunResult {
+/// (a private config dir unless the caller sets one), as `enclave` would; `configure` may change the rest
+/// of the environment (browser, clock).
+func runCLI(
+    _ arguments: [String], variables: [String: String] = [:], input: [String] = [],
+    configure: (inout CLIEnvironment) -> Void = { _ in }
+) async -> RunResult {
     let captured = Captured()
-    let environment = captured.environment(variables: variables, input: input)
+    var environment = captured.environment(variables: variables, input: input)
+    configure(&environment)
     var exitCode: Int32 = 0
     do {
         var command = try TestRoot.parseAsRoot(arguments)
