@@ -71,7 +71,8 @@ struct LoopbackReceiverTests {
             }
         }
         #expect(error?.message.contains("run `enclave login` again") == true)
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Only "it ends": the whole suite shares two cores, and a loaded run has taken 24 s here.
+        #expect(ContinuousClock.now - start < .seconds(45))
         let closed = port.withLock { $0 }
         await #expect(throws: (any Error).self) {
             try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: closed).get()
@@ -90,7 +91,8 @@ struct LoopbackReceiverTests {
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
         await #expect(throws: (any Error).self) { try await task.value }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Well before the 60 s timeout (a loaded run has taken 24 s: the suite shares two cores).
+        #expect(ContinuousClock.now - start < .seconds(45))
     }
 
     @Test(
