@@ -169,6 +169,8 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
+    UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
+        .register(on: api)
     return router
 }
 

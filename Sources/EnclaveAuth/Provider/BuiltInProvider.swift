@@ -62,6 +62,8 @@ public enum SignInStep: Sendable, Hashable {
     case recoveryCodes([String])
     /// First-admin setup: choose username, name, email and password.
     case setup(error: String?)
+    /// An invited user chooses a password (`BuiltInProvider+Invitations.swift`).
+    case invitation(username: String, error: String?)
     /// Back to the client with `code` and `state`.
     case redirect(String)
     /// A final message (setup finished).
@@ -98,6 +100,8 @@ public actor BuiltInProvider {
         var step: SignInStep
         var userId: String?
         var pendingSecret: String?
+        /// The invitation an invitation flow will spend (SHA-256 of its token).
+        var invitationHash: String?
         var createdAt: Double
     }
 
@@ -268,10 +272,12 @@ public actor BuiltInProvider {
             return .recoveryCodes(recovery)
         case .recoveryCodes:
             guard let account = try await flowAccount(flow) else { return .password(error: Self.genericFailure) }
-            if flow.request == nil { return .done("The administrator account '\(account.username)' is ready. Sign in through a client.") }
+            if flow.request == nil { return .done("The account '\(account.username)' is ready. Sign in through a client.") }
             return try await finish(&flow, account: account, amr: [AMR.password, AMR.otp])
         case .setup:
             return try await setup(&flow, form: form, address: address)
+        case .invitation:
+            return try await acceptInvitation(&flow, form: form, address: address)
         case .redirect, .done:
             return flow.step
         }
@@ -282,7 +288,7 @@ public actor BuiltInProvider {
         return account
     }
 
-    private func enrollmentStep(_ flow: inout Flow, account: UserAccount, error: String?) -> SignInStep {
+    func enrollmentStep(_ flow: inout Flow, account: UserAccount, error: String?) -> SignInStep {
         let secret = flow.pendingSecret ?? TOTPCode.generateSecret()
         flow.pendingSecret = secret
         let totp = TOTPCode(secret: secret)

@@ -6,7 +6,7 @@ import HTTPTypes
 import NIOCore
 
 /// The built-in OpenID Connect provider's endpoints under `/oidc`: discovery, JWKS, authorize (the
-/// sign-in pages), token, userinfo, and the first-admin setup link.
+/// sign-in pages), token, userinfo, the first-admin setup link and invitation links.
 struct OIDCController {
     let provider: BuiltInProvider
     let jwksJSON: String
@@ -26,6 +26,7 @@ struct OIDCController {
         oidc.post("token") { request, context in try await token(request, context: context) }
         oidc.get("userinfo") { request, _ in try await userinfo(request) }
         oidc.get("setup") { request, _ in try await setup(request) }
+        oidc.get("invitation") { request, context in try await invitation(request, context: context) }
     }
 
     private var issuer: String { provider.settings.issuer }
@@ -84,6 +85,17 @@ struct OIDCController {
             return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
         } catch {
             return html(SignInPage.error(error.message), status: .forbidden)
+        }
+    }
+
+    /// An invitation link (`POST /api/users`): the page where the invited user chooses a password.
+    private func invitation(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let token = request.uri.queryParameters["token"].map(String.init) ?? ""
+        do {
+            let flow = try await provider.beginInvitation(token: token, address: context.remoteAddress ?? "unknown")
+            return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
+        } catch let error as EnclaveError {
+            return html(SignInPage.error(error.message), status: HTTPResponse.Status(code: error.statusCode))
         }
     }
 
