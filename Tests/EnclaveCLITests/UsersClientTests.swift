@@ -44,13 +44,15 @@ struct UsersClientTests {
             #expect(row.contains(id) && row.contains("Rosa Franklin") && row.contains("not enrolled") && row.contains("builtin"))
             #expect(row.hasSuffix("never"))
 
+            // Another admin, so rosa is not the last TREAdmin once she has the role.
+            _ = await runCLI(["users", "invite", "ada", "--email", "ada@example.org", "--role", "TREAdmin"], variables: variables)
             let assigned = await runCLI(["users", "assign", "ROSA", "TREAdmin", "-o", "json"], variables: variables)
             #expect(assigned.exitCode == 0, "\(assigned.stderr)")
             #expect(try json(assigned.stdout)["user"]?["roles"] == ["TREUser", "TREAdmin"])
-            let removed = await runCLI(["users", "remove", id, "TREUser"], variables: variables)
+            let removed = await runCLI(["users", "remove", id, "TREAdmin"], variables: variables)
             #expect(removed.exitCode == 0, "\(removed.stderr)")
-            #expect(removed.stdout.split(separator: "\n").last?.contains("TREAdmin") == true)
-            #expect(try await enclave.deps.store.user(id: id)?.roles == ["TREAdmin"])
+            #expect(removed.stdout.split(separator: "\n").last?.contains(" TREUser ") == true, "\(removed.stdout)")
+            #expect(try await enclave.deps.store.user(id: id)?.roles == ["TREUser"])
 
             let disabled = await runCLI(["users", "disable", "rosa"], variables: variables)
             #expect(disabled.exitCode == 0, "\(disabled.stderr)")

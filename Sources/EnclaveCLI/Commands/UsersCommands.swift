@@ -1,6 +1,6 @@
 public import ArgumentParser
 import EnclaveAPI
-public import EnclaveCore
+import EnclaveCore
 import Foundation
 
 // `enclave users …` through the API (`/api/users`, TREAdmin), with the saved login or --url/--token.

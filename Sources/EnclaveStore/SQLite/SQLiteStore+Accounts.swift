@@ -119,9 +119,12 @@ extension SQLiteStore {
     }
 
     static func invitation(_ row: Row) -> Invitation {
-        Invitation(
-            userId: row["user_id"], tokenHash: row["token_hash"], issuedAt: row["issued_at"], expiresAt: row["expires_at"],
-            usedAt: row["used_at"])
+        let userId: String = row["user_id"]
+        let tokenHash: String = row["token_hash"]
+        let issuedAt: Double = row["issued_at"]
+        let expiresAt: Double = row["expires_at"]
+        let usedAt: Double? = row["used_at"]
+        return Invitation(userId: userId, tokenHash: tokenHash, issuedAt: issuedAt, expiresAt: expiresAt, usedAt: usedAt)
     }
 
     static func encodeAccount(_ account: UserAccount) throws -> String {
