@@ -62,7 +62,7 @@ func password(fromFile file: String) throws -> (password: String, generated: Boo
 
 struct UsersAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Add an account; the user enrolls an authenticator at first sign-in.")
+        commandName: "add", abstract: "Operator, in a data dir: add an account with a password; the user enrolls an authenticator at first sign-in.")
 
     @OptionGroup var options: UsersOptions
     @Option(help: "Username (letters, digits, . _ - @; unique ignoring case).") var username: String
@@ -167,7 +167,7 @@ struct UsersRemove: AsyncParsableCommand {
 
 struct UsersResetPassword: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reset-password", abstract: "Set a new password (and lift a lockout).")
+        commandName: "reset-password", abstract: "Operator, in a data dir: set a new password (and lift a lockout).")
     @OptionGroup var options: UsersOptions
     @Argument(help: "Username.") var username: String
     @Option(help: "File whose first line is the password (default: generate one and print it).") var passwordFile: String = ""
@@ -183,7 +183,7 @@ struct UsersResetPassword: AsyncParsableCommand {
 
 struct UsersResetMFA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reset-mfa", abstract: "Forget the authenticator and recovery codes; the user enrolls again at next sign-in.")
+        commandName: "reset-mfa", abstract: "Operator, in a data dir: forget the authenticator and recovery codes; the user enrolls again at next sign-in.")
     @OptionGroup var options: UsersOptions
     @Argument(help: "Username.") var username: String
 
