@@ -142,7 +142,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     let router = Router(context: EnclaveRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware(level: .info))
     let engine = deps.engine
     let status = EngineStatus(
         aliveWorkers: { engine.aliveWorkers }, configuredWorkers: deps.configuration.workers,
