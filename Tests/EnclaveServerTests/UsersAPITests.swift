@@ -171,6 +171,7 @@ struct UsersAPITests {
             let page = try await browser.get(try local(url))
             #expect(page.status == .ok && page.text.contains("Choose your password") && page.text.contains("<strong>rosa</strong>"))
             #expect(page.headers[.setCookie]?.contains("HttpOnly") == true)
+            #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
 
             let short = try await browser.post(["password": "short", "confirm": "short"])
             #expect(short.text.contains("at least 12 characters"))

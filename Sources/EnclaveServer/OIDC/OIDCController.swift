@@ -163,6 +163,8 @@ struct OIDCController {
         headers[.cacheControl] = "no-store"
         headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy(redirectURI: redirectURI)
         if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
+        // Setup and invitation pages have their token in the URL: never send it on as a Referer.
+        if let referrerPolicy = HTTPField.Name("Referrer-Policy") { headers[referrerPolicy] = "no-referrer" }
         if let cookie {
             let secure = issuer.hasPrefix("https://") ? "; Secure" : ""
             headers[.setCookie] = "\(Self.flowCookie)=\(cookie); Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=900\(secure)"
