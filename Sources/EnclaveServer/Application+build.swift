@@ -156,7 +156,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     let router = Router(context: EnclaveRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware(level: .info))
     let engine = deps.engine
     let status = EngineStatus(
         aliveWorkers: { engine.aliveWorkers }, configuredWorkers: deps.configuration.workers,
@@ -185,6 +185,8 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
+    UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
+        .register(on: api)
     return router
 }
 

@@ -67,6 +67,8 @@ public protocol IdentityRepository: Sendable {
     /// Records the user's latest name and email (called on authenticated requests).
     func recordUserSeen(_ user: User, now: Double) async throws
     func knownUsers(ids: [String]) async throws -> [User]
+    /// Every user seen on a request, with when they were first and last seen.
+    func seenUsers() async throws -> [SeenUser]
 }
 
 /// A role held by a user in one workspace.
@@ -94,6 +96,52 @@ public protocol AccountRepository: Sendable {
     func users() async throws -> [UserAccount]
     /// Replaces an account (404 when it does not exist), appending `audit` in the same transaction.
     func updateUser(_ account: UserAccount, audit: [AuditEntry]) async throws
+    /// Reads an account and every account, and writes what `change` makes of them, in one write
+    /// transaction: no other writer (in this process or another) can change an account between the
+    /// read and the write, so rules over all accounts (the last TREAdmin) hold under concurrency.
+    ///
+    /// - Returns: the account as stored afterwards.
+    /// - Throws: 404 when there is no such account; whatever `change` throws, and then nothing is written.
+    func modifyUser(
+        id: String, _ change: @escaping @Sendable (_ account: UserAccount, _ all: [UserAccount]) throws -> AccountChange
+    ) async throws -> UserAccount
+    /// Creates an account with its invitation and audit records in one transaction; 409 when the username is taken.
+    func createUser(_ account: UserAccount, invitation: Invitation, audit: [AuditEntry]) async throws
+    /// The invitation whose token has this SHA-256 (used or not), or nil.
+    func invitation(tokenHash: String) async throws -> Invitation?
+    /// Spends an invitation: in one write transaction checks it (`Invitation.refusal`), writes what
+    /// `redeem` makes of the account, and marks the invitation used. A refusal writes nothing (the caller
+    /// audits it), so of two concurrent redemptions of one link exactly one succeeds.
+    func redeemInvitation(
+        tokenHash: String, now: Double, _ redeem: @escaping @Sendable (UserAccount) throws -> AccountChange
+    ) async throws -> InvitationRedemption
+}
+
+/// What `AccountRepository.modifyUser` writes for one account.
+public struct AccountChange: Sendable {
+    /// The account's new state; nil leaves it as it is.
+    public var account: UserAccount?
+    /// Replaces the account's invitation (and so invalidates an earlier link).
+    public var invitation: Invitation?
+    /// Records describing the change, appended in the same transaction.
+    public var audit: [AuditEntry]
+
+    public init(account: UserAccount? = nil, invitation: Invitation? = nil, audit: [AuditEntry] = []) {
+        self.account = account
+        self.invitation = invitation
+        self.audit = audit
+    }
+
+    /// Nothing to write: the account already is as asked.
+    public static let unchanged = AccountChange()
+}
+
+/// The outcome of `AccountRepository.redeemInvitation`.
+public enum InvitationRedemption: Sendable, Hashable {
+    /// The account as stored after the change.
+    case redeemed(UserAccount)
+    /// Nothing was written; `account` is the invited account when the token was known.
+    case refused(Invitation.Refusal, account: UserAccount?)
 }
 
 /// What proves a caller signed in, beyond their token: browser sessions, refresh tokens and automation

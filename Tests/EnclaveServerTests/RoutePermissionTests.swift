@@ -57,6 +57,7 @@ struct RoutePermissionTests {
         let wsMembers: Set<Who> = [.owner, .researcher, .manager]
         let wsRead: Set<Who> = [.admin, .owner, .researcher, .manager]
         let stale = "stale-etag"
+        let nobody = "00000000-0000-4000-8000-000000000000"
         var routes: [Route] = []
         for kind in ["workspace", "workspace-service", "shared-service"] {
             let name = ["workspace": "tre-workspace-base", "workspace-service": "tre-service-jupyterlab",
@@ -125,6 +126,15 @@ struct RoutePermissionTests {
             Route(method: .get, path: "/api/operations", allowed: core),
             // Audit
             Route(method: .get, path: "/api/audit", allowed: a),
+            // Users of the TRE: an unknown user id (404) or an empty body (422) once authorised.
+            Route(method: .get, path: "/api/users", allowed: a),
+            Route(method: .post, path: "/api/users", allowed: a, body: "{}"),
+            Route(method: .get, path: "/api/users/\(nobody)", allowed: a),
+            Route(method: .patch, path: "/api/users/\(nobody)", allowed: a, body: "{}"),
+            Route(method: .post, path: "/api/users/\(nobody)/invitation", allowed: a),
+            Route(method: .post, path: "/api/users/\(nobody)/roles", allowed: a, body: "{}"),
+            Route(method: .delete, path: "/api/users/\(nobody)/roles/TREAdmin", allowed: a),
+            Route(method: .get, path: "\(w)/assignable-users", allowed: a),
         ]
         return routes
     }
@@ -206,6 +216,7 @@ struct RoutePermissionTests {
         func shape(_ method: String, _ path: String) -> String {
             let parts = path.split(separator: "/").map { part -> String in
                 part.hasPrefix(":") || part.hasPrefix("{") || UUID(uuidString: String(part)) != nil || part.hasPrefix("tre-")
+                    || CoreRole(rawValue: String(part)) != nil
                     ? "*" : String(part)
             }
             return "\(method.uppercased()) /" + parts.joined(separator: "/")

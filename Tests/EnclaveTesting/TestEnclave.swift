@@ -1,6 +1,6 @@
 public import EnclaveAuth
 public import EnclaveCore
-import EnclaveEngine
+public import EnclaveEngine
 public import EnclaveServer
 import EnclaveStore
 public import Foundation
@@ -39,7 +39,7 @@ public struct TestEnclave: Sendable {
 
     public static func make(
         workers: Int = 2, leaseSeconds: Double = 30, templatesDir: String = TestPaths.templates,
-        oidc: OIDCConfiguration? = nil, requireMFA: Bool = true
+        oidc: OIDCConfiguration? = nil, requireMFA: Bool = true, environment: EngineEnvironment = .live
     ) async throws -> TestEnclave {
         let dir = try TestPaths.temporaryDirectory()
         var logger = Logger(label: "enclave.test")
@@ -47,7 +47,7 @@ public struct TestEnclave: Sendable {
         let config = ServerConfiguration(
             dataDir: dir.path, port: 0, workers: workers, templatesDir: templatesDir, leaseSeconds: leaseSeconds,
             logLevel: .warning, oidc: oidc, requireMFA: requireMFA)
-        let deps = try await buildDependencies(config, logger: logger)
+        let deps = try await buildDependencies(config, environment: environment, logger: logger)
         let issuer = TokenIssuer(key: deps.signingKey, issuer: config.issuer, audience: config.settings.audience)
         return TestEnclave(deps: deps, dataDir: dir, issuer: issuer)
     }

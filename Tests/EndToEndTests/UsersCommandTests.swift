@@ -12,13 +12,16 @@ import Testing
 @Suite("Users command end to end", .serialized)
 struct UsersCommandTests {
     /// Runs the binary to completion off the cooperative pool: exit status and stdout + stderr.
-    static func enclave(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    static func enclave(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let path = try EnclaveBinary.path
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: path)
                 process.arguments = arguments
+                if !environment.isEmpty {
+                    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                }
                 let out = Pipe()
                 process.standardOutput = out
                 process.standardError = out
@@ -156,7 +159,49 @@ struct UsersCommandTests {
 
         let disable = try await Self.enclave(["users", "disable", "alice", "--data-dir", data.path])
         #expect(disable.status != 0)
-        #expect(disable.output.contains("last enabled TREAdmin"), "\(disable.output)")
+        #expect(disable.output.contains("is the last TREAdmin"), "\(disable.output)")
+        let verify = try await Self.enclave(["audit", "verify", "--data-dir", data.path])
+        #expect(verify.status == 0, "\(verify.output)")
+    }
+
+    @Test("the binary's users commands use the API without --data-dir and the database with it, under the same rules")
+    func apiAndOperatorModes() async throws {
+        let data = try TestPaths.temporaryDirectory("e2e-users-api")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let port = try freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let server = try EnclaveProcess(
+            ["serve", "--data-dir", data.path, "--port", "\(port)", "--workers", "0", "--templates", TestPaths.templates],
+            log: data.appendingPathComponent("serve.log"))
+        defer { server.terminate() }
+        _ = try await LiveAPI.waitHealthy(base)
+        let token = try await EnclaveBinary.run([
+            "token", "--data-dir", data.path, "--user", "admin-e2e", "--name", "Admin", "--email", "a@x", "--role", "TREAdmin",
+        ])
+        let client = ["ENCLAVE_URL": base, "ENCLAVE_TOKEN": token, "XDG_CONFIG_HOME": data.appendingPathComponent("config").path]
+
+        let invited = try await Self.enclave(["users", "invite", "ada", "--email", "ada@example.org", "--role", "TREAdmin"], environment: client)
+        #expect(invited.status == 0, "\(invited.output)")
+        #expect(invited.output.contains("\(base)/oidc/invitation?token="), "\(invited.output)")
+        let listed = try await Self.enclave(["users", "list"], environment: client)
+        #expect(listed.status == 0 && listed.output.contains("ada") && listed.output.contains("builtin"), "\(listed.output)")
+        #expect(listed.output.contains("admin-e2e") && listed.output.contains("external"), "\(listed.output)")
+
+        // The same refusal either way: ada is the only built-in TREAdmin.
+        let viaAPI = try await Self.enclave(["users", "remove", "ada", "TREAdmin"], environment: client)
+        #expect(viaAPI.status == 1 && viaAPI.output.contains("Error (409): 'ada' is the last TREAdmin"), "\(viaAPI.output)")
+        let direct = try await Self.enclave(["users", "remove", "ada", "TREAdmin", "--data-dir", data.path])
+        #expect(direct.status == 1 && direct.output.contains("Error: 'ada' is the last TREAdmin"), "\(direct.output)")
+
+        let operatorAssign = try await Self.enclave(["users", "assign", "ada", "TREUser", "--data-dir", data.path])
+        #expect(operatorAssign.status == 0 && operatorAssign.output.contains("ada has roles: TREAdmin, TREUser"), "\(operatorAssign.output)")
+        let shown = try await Self.enclave(["users", "show", "ada", "-o", "json"], environment: client)
+        let user = try JSONDecoder().decode(JSONValue.self, from: Data(shown.output.utf8))["user"]
+        #expect(user?["roles"] == ["TREAdmin", "TREUser"], "\(shown.output)")
+
+        let records = try await LiveAPI(base: base, token: token).call(.GET, "/api/audit?action=user.role_add").json
+        let actors = records["auditRecords"]?.arrayValue?.compactMap { $0["actor"]?["id"]?.stringValue } ?? []
+        #expect(actors.count == 1 && actors.first?.hasPrefix("operator:") == true, "\(records)")
         let verify = try await Self.enclave(["audit", "verify", "--data-dir", data.path])
         #expect(verify.status == 0, "\(verify.output)")
     }

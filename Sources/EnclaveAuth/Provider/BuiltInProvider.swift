@@ -68,6 +68,8 @@ public enum SignInStep: Sendable, Hashable {
     case recoveryCodes([String])
     /// First-admin setup: choose username, name, email and password.
     case setup(error: String?)
+    /// An invited user chooses a password (`BuiltInProvider+Invitations.swift`).
+    case invitation(username: String, error: String?)
     /// Back to the client with `code` and `state`.
     case redirect(String)
     /// A final message (setup finished).
@@ -107,6 +109,8 @@ public actor BuiltInProvider {
         var step: SignInStep
         var userId: String?
         var pendingSecret: String?
+        /// The invitation an invitation flow will spend (SHA-256 of its token).
+        var invitationHash: String?
         var createdAt: Double
         /// A device code (RFC 8628) this sign-in approves instead of redirecting to a client.
         var deviceUserCode: String?
@@ -291,10 +295,12 @@ public actor BuiltInProvider {
             return .recoveryCodes(recovery)
         case .recoveryCodes:
             guard let account = try await flowAccount(flow) else { return .password(error: Self.genericFailure) }
-            if flow.request == nil { return .done("The administrator account '\(account.username)' is ready. Sign in through a client.") }
+            if flow.request == nil { return .done("The account '\(account.username)' is ready. Sign in through a client.") }
             return try await finish(&flow, account: account, amr: [AMR.password, AMR.otp])
         case .setup:
             return try await setup(&flow, form: form, address: address)
+        case .invitation:
+            return try await acceptInvitation(&flow, form: form, address: address)
         case .redirect, .done:
             return flow.step
         }
@@ -305,7 +311,7 @@ public actor BuiltInProvider {
         return account
     }
 
-    private func enrollmentStep(_ flow: inout Flow, account: UserAccount, error: String?) -> SignInStep {
+    func enrollmentStep(_ flow: inout Flow, account: UserAccount, error: String?) -> SignInStep {
         let secret = flow.pendingSecret ?? TOTPCode.generateSecret()
         flow.pendingSecret = secret
         let totp = TOTPCode(secret: secret)

@@ -1,4 +1,5 @@
 public import EnclaveCore
+import Foundation
 
 /// The tables the commands print: the key fields of each wire type, in Azure TRE's terms.
 public enum Tables {
@@ -48,6 +49,19 @@ public enum Tables {
                     actions.joined(separator: ", "),
                 ]
             ])
+    }
+
+    /// `GET /api/users`: username, id, name, email, roles, enabled, MFA, source, last seen (UTC).
+    public static func users(_ users: [DirectoryUser]) -> Table {
+        Table(
+            columns: ["username", "id", "name", "email", "roles", "enabled", "mfa", "source", "last seen"],
+            rows: users.map { user in
+                [
+                    user.username, user.id, user.name, user.email, user.roles.joined(separator: ","), user.enabled ? "yes" : "no",
+                    user.source == .builtin ? (user.mfaEnrolled ? "enrolled" : "not enrolled") : "-", user.source.rawValue,
+                    user.lastSeen.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) } ?? "never",
+                ]
+            })
     }
 
     /// `GET /api/health`: service, status, message.

@@ -74,6 +74,17 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     case tokenRevoke = "auth.token_revoke"
     /// An automation client was registered or changed by an operator.
     case clientUpdate = "client.update"
+    /// A built-in account was given a core role (`TREAdmin`, `TREUser`).
+    case userRoleAdd = "user.role_add"
+    /// A built-in account lost a core role.
+    case userRoleRemove = "user.role_remove"
+    /// An invitation link was issued for an account without a password (first issue or re-issue).
+    case userInvite = "user.invite"
+    /// An invited user chose a password through the invitation link, which is then spent.
+    case invitationAccept = "user.invitation_accept"
+    /// An invitation link was refused: unknown or superseded, already used (a replay), expired, or its
+    /// account disabled or no longer waiting for a password.
+    case invitationRefused = "auth.invitation_refused"
 }
 
 /// How the recorded attempt ended.

@@ -15,6 +15,8 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case listMyOperations, manageWorkspaceUsers
     // The audit log (who did what): TREAdmin only, since it names every user and workspace.
     case readAudit
+    // Users of the TRE (`/api/users`, `assignable-users`): listing names everyone, changing grants power.
+    case readUsers, manageUsers
 }
 
 /// The outcome of a policy check, with the message a denied caller sees.
@@ -50,7 +52,7 @@ public enum Policy {
 
         switch action {
         case .readWorkspaceTemplates, .registerTemplate, .createWorkspace, .manageWorkspace, .manageSharedServices,
-            .manageWorkspaceUsers, .readAudit:
+            .manageWorkspaceUsers, .readAudit, .readUsers, .manageUsers:
             return need(admin, [a])
         case .readOtherTemplates, .listWorkspaces, .readWorkspaceScope, .readSharedServices, .listMyOperations:
             return need(core, [a, u])

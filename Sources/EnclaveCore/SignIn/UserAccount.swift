@@ -77,13 +77,70 @@ extension UserAccount {
     /// Whether the account can administer the TRE right now: enabled and holding `TREAdmin`.
     public var isEnabledAdmin: Bool { enabled && roles.contains(CoreRole.treAdmin.rawValue) }
 
-    /// Why `account` cannot be disabled, or nil: the last enabled TREAdmin must stay, or nobody could
-    /// manage the TRE (and its users) through the API any more.
+    /// Why `before` may not become `after`, or nil: the last enabled account holding TREAdmin must keep
+    /// both, or nobody could manage the TRE (and its users) through the API any more.
+    ///
+    /// `accounts` are every account as stored, `before` among them; only changes that take an enabled
+    /// admin out of that set (disabling it, or removing its TREAdmin) are ever refused. The store calls
+    /// this inside the write transaction that applies the change, so two concurrent changes cannot both
+    /// pass it.
+    public static func lastAdminProblem(changing before: UserAccount, to after: UserAccount, among accounts: [UserAccount])
+        -> String?
+    {
+        guard before.isEnabledAdmin, !after.isEnabledAdmin else { return nil }
+        let others = accounts.filter { $0.id != before.id && $0.isEnabledAdmin }
+        guard others.isEmpty else { return nil }
+        let change = after.enabled ? "removing its TREAdmin role" : "disabling it"
+        return "'\(before.username)' is the last TREAdmin: \(change) would leave no enabled account that can administer "
+            + "Enclave. Give another account TREAdmin first (enclave users assign USER TREAdmin)"
+    }
+
+    /// Why `account` cannot be disabled, or nil (see `lastAdminProblem`).
     public static func problem(disabling account: UserAccount, among accounts: [UserAccount]) -> String? {
-        guard account.isEnabledAdmin else { return nil }
-        let others = accounts.filter { $0.id != account.id && $0.isEnabledAdmin }
-        return others.isEmpty
-            ? "'\(account.username)' is the last enabled TREAdmin and cannot be disabled: add or enable another admin first"
-            : nil
+        var disabled = account
+        disabled.enabled = false
+        return lastAdminProblem(changing: account, to: disabled, among: accounts)
+    }
+
+    /// Why an email address cannot be used, or nil: one `@` between a non-empty local part and a domain
+    /// with a dot, no spaces or control characters, at most 254 characters. Deliberately loose: the
+    /// address is shown and compared, never sent to here.
+    public static func problem(email: String) -> String? {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            !email.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) } })
+        else { return "'\(email)' is not an email address (expected name@example.org)" }
+        return nil
+    }
+
+    /// Why a display name cannot be used, or nil: at most 200 characters, no control characters.
+    public static func problem(name: String) -> String? {
+        if name.count > 200 { return "A name must be at most 200 characters long" }
+        if name.unicodeScalars.contains(where: CharacterSet.controlCharacters.contains) {
+            return "A name must not contain control characters (line breaks, tabs)"
+        }
+        return nil
+    }
+
+    /// The core roles named, deduplicated in the order given; throws 400 naming the first unknown one.
+    public static func coreRoles(_ names: [String]) throws(EnclaveError) -> [String] {
+        var roles: [String] = []
+        for name in names {
+            let role = try CoreRole.named(name).rawValue
+            if !roles.contains(role) { roles.append(role) }
+        }
+        return roles
+    }
+}
+
+extension CoreRole {
+    /// The core role with this exact name; throws 400 saying which names exist.
+    public static func named(_ name: String) throws(EnclaveError) -> CoreRole {
+        guard let role = CoreRole(rawValue: name) else {
+            let hint = WorkspaceRole(rawValue: name) == nil ? "" : " (\(name) is a workspace role: assign it in a workspace)"
+            throw .badRequest("Unknown role '\(name)': core roles are TREAdmin and TREUser\(hint)")
+        }
+        return role
     }
 }

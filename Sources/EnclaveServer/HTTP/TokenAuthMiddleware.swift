@@ -21,12 +21,19 @@ struct TokenAuthMiddleware: RouterMiddleware {
     let verifier: TrustedIssuers
     let cache: VerifiedTokenCache
     let store: any Store
-    /// The user details last written, so the users table is written when they change, not on every request.
-    let seen: BoundedCache<String, User>
+    /// The user details last written and when, so the users table is written when they change or
+    /// `seenRefresh` seconds have passed (for `lastSeen` in `GET /api/users`), not on every request.
+    let seen: BoundedCache<String, SeenEntry>
     let now: @Sendable () -> Double
     let sessions: SessionManager?
 
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")
+    var seenRefresh: Double = 300
+
+    struct SeenEntry: Sendable {
+        var user: User
+        var at: Double
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -67,9 +74,11 @@ struct TokenAuthMiddleware: RouterMiddleware {
         var context = context
         context.user = user
         context.logger[metadataKey: "user"] = .string(user.id)
-        if seen.value(for: user.id) != user {
-            try await store.recordUserSeen(user, now: now())
-            seen.set(user, for: user.id)
+        let time = now()
+        let last = seen.value(for: user.id)
+        if last?.user != user || time - (last?.at ?? 0) >= seenRefresh {
+            try await store.recordUserSeen(user, now: time)
+            seen.set(SeenEntry(user: user, at: time), for: user.id)
         }
         return try await next(request, context)
     }

@@ -6,7 +6,7 @@ import HTTPTypes
 import NIOCore
 
 /// The built-in OpenID Connect provider's endpoints under `/oidc`: discovery, JWKS, authorize (the
-/// sign-in pages), token, userinfo, and the first-admin setup link.
+/// sign-in pages), token, userinfo, the first-admin setup link and invitation links.
 struct OIDCController {
     let provider: BuiltInProvider
     let jwksJSON: String
@@ -31,6 +31,7 @@ struct OIDCController {
         oidc.post("revoke") { request, context in try await revoke(request, context: context) }
         oidc.get("logout") { request, context in try await endSession(Self.query(request), context: context) }
         oidc.post("logout") { request, context in try await endSession(try await Self.form(request, context: context), context: context) }
+        oidc.get("invitation") { request, context in try await invitation(request, context: context) }
     }
 
     private var issuer: String { provider.settings.issuer }
@@ -95,6 +96,17 @@ struct OIDCController {
             return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
         } catch {
             return html(SignInPage.error(error.message), status: .forbidden)
+        }
+    }
+
+    /// An invitation link (`POST /api/users`): the page where the invited user chooses a password.
+    private func invitation(_ request: Request, context: EnclaveRequestContext) async throws -> Response {
+        let token = request.uri.queryParameters["token"].map(String.init) ?? ""
+        do {
+            let flow = try await provider.beginInvitation(token: token, address: context.remoteAddress ?? "unknown")
+            return html(SignInPage.render(flow.step, csrf: flow.csrf, action: "\(issuer)/authorize"), cookie: flow.flowId)
+        } catch let error as EnclaveError {
+            return html(SignInPage.error(error.message), status: HTTPResponse.Status(code: error.statusCode))
         }
     }
 
@@ -237,6 +249,8 @@ struct OIDCController {
         headers[.cacheControl] = "no-store"
         headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy(redirectURI: redirectURI)
         if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
+        // Setup and invitation pages have their token in the URL: never send it on as a Referer.
+        if let referrerPolicy = HTTPField.Name("Referrer-Policy") { headers[referrerPolicy] = "no-referrer" }
         if let cookie {
             let secure = issuer.hasPrefix("https://") ? "; Secure" : ""
             headers[.setCookie] = "\(Self.flowCookie)=\(cookie); Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=900\(secure)"

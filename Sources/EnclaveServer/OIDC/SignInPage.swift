@@ -59,6 +59,15 @@ enum SignInPage {
                 <label>Email <input name="email" type="email"></label>
                 <label>Password (12 characters or more) <input name="password" type="password" autocomplete="new-password" required></label>
                 """, button: "Continue"))
+        case .invitation(let username, let error):
+            return page("Choose your password", error: error, body: """
+                <p>Welcome to Enclave. You have been invited as <strong>\(escape(username))</strong>. Choose a password; \
+                next you set up an authenticator app.</p>
+                """ + form(action, csrf, step: "invitation", fields: """
+                <input type="hidden" name="username" value="\(escape(username))" autocomplete="username">
+                <label>Password (12 characters or more) <input name="password" type="password" autocomplete="new-password" required autofocus></label>
+                <label>The same password again <input name="confirm" type="password" autocomplete="new-password" required></label>
+                """, button: "Continue"))
         case .done(let message):
             return page("Done", error: nil, body: "<p>\(escape(message))</p>")
         case .redirect(let location):

@@ -133,6 +133,21 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v5-invitations") { db in
+            // One-time links for invited built-in accounts (`Invitation`): only the token's SHA-256 is kept, at
+            // most one link per account (re-issuing replaces it), and a used link keeps its row with `used_at`
+            // so a replay can be told from an unknown token.
+            try db.execute(
+                sql: """
+                    CREATE TABLE invitations (
+                        user_id TEXT PRIMARY KEY NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        issued_at REAL NOT NULL,
+                        expires_at REAL NOT NULL,
+                        used_at REAL
+                    );
+                    """)
+        }
         migrator.registerMigration("v6-credentials") { db in
             // Browser sessions, refresh tokens and automation clients: only SHA-256 hashes of their secrets.
             try db.execute(

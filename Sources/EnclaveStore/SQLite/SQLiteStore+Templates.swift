@@ -113,6 +113,17 @@ extension SQLiteStore {
         }
     }
 
+    public func seenUsers() async throws -> [SeenUser] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users").map { row in
+                let roles: String = row["roles"]
+                return SeenUser(
+                    user: User(id: row["id"], name: row["name"], email: row["email"], roles: roles.split(separator: ",").map(String.init)),
+                    firstSeen: row["first_seen"], lastSeen: row["last_seen"])
+            }
+        }
+    }
+
     public func knownUsers(ids: [String]) async throws -> [User] {
         if ids.isEmpty { return [] }
         let placeholders = ids.map { _ in "?" }.joined(separator: ",")

@@ -1,15 +1,21 @@
 import ArgumentParser
 import EnclaveAuth
+import EnclaveCLI
 import EnclaveCore
 import EnclaveStore
 import Foundation
 
-/// `enclave users add|list|disable|enable|reset-password|reset-mfa`: the built-in provider's accounts,
-/// changed straight in the data dir's database (an operator's tool, like `enclave token`).
+/// `enclave users …`: the TRE's users. Through the API (`/api/users`, as the logged-in TREAdmin) by
+/// default; `add`, `reset-password` and `reset-mfa`, and `list`, `disable`, `enable`, `assign` and
+/// `remove` given `--data-dir`, change the data dir's database directly (an operator's tool, like
+/// `enclave token`: no server or token needed). Both ways check the same rules in the same transaction.
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the built-in sign-in's accounts in a data dir (no server or token needed).",
-        subcommands: [UsersAdd.self, UsersList.self, UsersDisable.self, UsersEnable.self, UsersResetPassword.self, UsersResetMFA.self])
+        abstract: "Manage the TRE's users: through the API, or with --data-dir straight in a data dir.",
+        subcommands: [
+            UsersList.self, UsersShowCommand.self, UsersInviteCommand.self, UsersReinviteCommand.self, UsersDisable.self,
+            UsersEnable.self, UsersAssign.self, UsersRemove.self, UsersAdd.self, UsersResetPassword.self, UsersResetMFA.self,
+        ])
 }
 
 /// The data dir and the administration it opens; every change is audited as the local operator.
@@ -17,15 +23,24 @@ struct UsersOptions: ParsableArguments {
     @Option(help: "Data directory holding enclave.sqlite.")
     var dataDir: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_DIR"] ?? ".enclave"
 
-    func administration() throws -> AccountAdministration {
-        let path = URL(fileURLWithPath: dataDir).appendingPathComponent("enclave.sqlite").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("No database at \(path): run `enclave serve --data-dir \(dataDir)` once, or pass its --data-dir")
-        }
-        let login = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-        return AccountAdministration(
-            store: try SQLiteStore(path: path), actor: AuditActor(id: "operator:\(login)", name: "Operator \(login) (enclave users)"))
+    func administration() throws -> AccountAdministration { try operatorAdministration(dataDir: dataDir) }
+}
+
+/// `--data-dir` of the commands that otherwise use the API: given, they work on the database directly.
+struct OperatorMode: ParsableArguments {
+    @Option(help: "Work on this data directory's database directly, as an operator (no server or token).")
+    var dataDir: String?
+}
+
+/// The data dir's account administration, acting as the local operator.
+func operatorAdministration(dataDir: String) throws -> AccountAdministration {
+    let path = URL(fileURLWithPath: dataDir).appendingPathComponent("enclave.sqlite").path
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw ValidationError("No database at \(path): run `enclave serve --data-dir \(dataDir)` once, or pass its --data-dir")
     }
+    let login = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    return AccountAdministration(
+        store: try SQLiteStore(path: path), actor: AuditActor(id: "operator:\(login)", name: "Operator \(login) (enclave users)"))
 }
 
 /// Runs an administration call, turning its `EnclaveError` into a message and exit status 1.
@@ -47,7 +62,7 @@ func password(fromFile file: String) throws -> (password: String, generated: Boo
 
 struct UsersAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Add an account; the user enrolls an authenticator at first sign-in.")
+        commandName: "add", abstract: "Operator, in a data dir: add an account with a password; the user enrolls an authenticator at first sign-in.")
 
     @OptionGroup var options: UsersOptions
     @Option(help: "Username (letters, digits, . _ - @; unique ignoring case).") var username: String
@@ -68,12 +83,17 @@ struct UsersAdd: AsyncParsableCommand {
 }
 
 struct UsersList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List accounts.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List users (GET /api/users); with --data-dir, the data dir's built-in accounts.")
 
-    @OptionGroup var options: UsersOptions
+    @OptionGroup var mode: OperatorMode
+    @OptionGroup var request: UsersListRequest
 
     func run() async throws {
-        let accounts = try await options.administration().list()
+        guard let dataDir = mode.dataDir else { return try await request.run() }
+        let filter = request.filter ?? ""
+        let accounts = try await operatorAdministration(dataDir: dataDir).list()
+            .filter { DirectoryUser(account: $0, lastSeen: nil).matches(filter) }
         let now = Date().timeIntervalSince1970
         let rows = [["USERNAME", "ID", "NAME", "ROLES", "ENABLED", "MFA", "LOCKED"]]
             + accounts.map { account in
@@ -92,32 +112,62 @@ struct UsersList: AsyncParsableCommand {
 
 struct UsersDisable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "disable", abstract: "Disable an account (the last enabled TREAdmin cannot be disabled).")
-    @OptionGroup var options: UsersOptions
-    @Argument(help: "Username.") var username: String
+        commandName: "disable", abstract: "Disable a built-in account (the last enabled TREAdmin cannot be disabled).")
+    @OptionGroup var mode: OperatorMode
+    @OptionGroup var request: UserEnabledRequest
 
     func run() async throws {
-        let admin = try options.administration()
-        let account = try await administer { try await admin.setEnabled(username, false) }
+        guard let dataDir = mode.dataDir else { return try await request.run(enabled: false) }
+        let admin = try operatorAdministration(dataDir: dataDir)
+        let account = try await administer { try await admin.setEnabled(.usernameOrId(request.user), false) }
         print("Disabled \(account.username)")
     }
 }
 
 struct UsersEnable: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled account.")
-    @OptionGroup var options: UsersOptions
-    @Argument(help: "Username.") var username: String
+    static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled built-in account.")
+    @OptionGroup var mode: OperatorMode
+    @OptionGroup var request: UserEnabledRequest
 
     func run() async throws {
-        let admin = try options.administration()
-        let account = try await administer { try await admin.setEnabled(username, true) }
+        guard let dataDir = mode.dataDir else { return try await request.run(enabled: true) }
+        let admin = try operatorAdministration(dataDir: dataDir)
+        let account = try await administer { try await admin.setEnabled(.usernameOrId(request.user), true) }
         print("Enabled \(account.username)")
+    }
+}
+
+struct UsersAssign: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assign", abstract: "Give a built-in account a core role (TREAdmin or TREUser).")
+    @OptionGroup var mode: OperatorMode
+    @OptionGroup var request: UserRoleRequest
+
+    func run() async throws {
+        guard let dataDir = mode.dataDir else { return try await request.run(add: true) }
+        let admin = try operatorAdministration(dataDir: dataDir)
+        let account = try await administer { try await admin.addRole(.usernameOrId(request.user), request.role) }
+        print("\(account.username) has roles: \(account.roles.joined(separator: ", "))")
+    }
+}
+
+struct UsersRemove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove", abstract: "Take a core role away from a built-in account (the last enabled TREAdmin keeps it).")
+    @OptionGroup var mode: OperatorMode
+    @OptionGroup var request: UserRoleRequest
+
+    func run() async throws {
+        guard let dataDir = mode.dataDir else { return try await request.run(add: false) }
+        let admin = try operatorAdministration(dataDir: dataDir)
+        let account = try await administer { try await admin.removeRole(.usernameOrId(request.user), request.role) }
+        print("\(account.username) has roles: \(account.roles.isEmpty ? "none" : account.roles.joined(separator: ", "))")
     }
 }
 
 struct UsersResetPassword: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reset-password", abstract: "Set a new password (and lift a lockout).")
+        commandName: "reset-password", abstract: "Operator, in a data dir: set a new password (and lift a lockout).")
     @OptionGroup var options: UsersOptions
     @Argument(help: "Username.") var username: String
     @Option(help: "File whose first line is the password (default: generate one and print it).") var passwordFile: String = ""
@@ -125,7 +175,7 @@ struct UsersResetPassword: AsyncParsableCommand {
     func run() async throws {
         let admin = try options.administration()
         let (password, generated) = try password(fromFile: passwordFile)
-        let account = try await administer { try await admin.resetPassword(username, password: password) }
+        let account = try await administer { try await admin.resetPassword(.usernameOrId(username), password: password) }
         print("New password set for \(account.username)")
         if generated { print("Password (shown once): \(password)") }
     }
@@ -133,13 +183,13 @@ struct UsersResetPassword: AsyncParsableCommand {
 
 struct UsersResetMFA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reset-mfa", abstract: "Forget the authenticator and recovery codes; the user enrolls again at next sign-in.")
+        commandName: "reset-mfa", abstract: "Operator, in a data dir: forget the authenticator and recovery codes; the user enrolls again at next sign-in.")
     @OptionGroup var options: UsersOptions
     @Argument(help: "Username.") var username: String
 
     func run() async throws {
         let admin = try options.administration()
-        let account = try await administer { try await admin.resetMFA(username) }
+        let account = try await administer { try await admin.resetMFA(.usernameOrId(username)) }
         print("Authenticator reset for \(account.username): they enroll a new one at their next sign-in")
     }
 }

@@ -6,7 +6,48 @@ import Synchronization
 
 /// A root command holding only the client commands, parsed the way `enclave` parses them.
 struct TestRoot: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "enclave", subcommands: ClientCommands.all)
+    static let configuration = CommandConfiguration(commandName: "enclave", subcommands: ClientCommands.all + [TestUsersGroup.self])
+}
+
+/// `enclave users` as the executable assembles it from EnclaveCLI's requests, without the `--data-dir`
+/// mode (which needs the executable's store; `EndToEndTests` run that).
+struct TestUsersGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users",
+        subcommands: [
+            List.self, UsersShowCommand.self, UsersInviteCommand.self, UsersReinviteCommand.self, Disable.self, Enable.self,
+            Assign.self, Remove.self,
+        ])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list")
+        @OptionGroup var request: UsersListRequest
+        func run() async throws { try await request.run() }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "disable")
+        @OptionGroup var request: UserEnabledRequest
+        func run() async throws { try await request.run(enabled: false) }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "enable")
+        @OptionGroup var request: UserEnabledRequest
+        func run() async throws { try await request.run(enabled: true) }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "assign")
+        @OptionGroup var request: UserRoleRequest
+        func run() async throws { try await request.run(add: true) }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove")
+        @OptionGroup var request: UserRoleRequest
+        func run() async throws { try await request.run(add: false) }
+    }
 }
 
 /// Standard output and error of one command run, collected.

@@ -33,6 +33,8 @@ struct PolicyTests {
         .manageSharedServices: [.admin],
         .manageWorkspaceUsers: [.admin],
         .readAudit: [.admin],
+        .readUsers: [.admin],
+        .manageUsers: [.admin],
         .readOtherTemplates: [.admin, .treUser, .otherOwner],
         .listWorkspaces: [.admin, .treUser, .otherOwner],
         .readWorkspaceScope: [.admin, .treUser, .otherOwner],
