@@ -170,6 +170,8 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     OIDCController(provider: deps.provider, jwksJSON: deps.signingKey.jwksJSON, verifier: deps.providerVerifier)
         .register(on: router)
     SessionController(sessions: deps.sessions, store: deps.store).register(on: router)
+    AccountUsersController(sessions: deps.sessions, store: deps.store, provider: deps.provider, now: deps.controlPlane.environment.now)
+        .register(on: router)
 
     let access = Access(store: deps.store)
     let routes = ResourceRoutes(controlPlane: deps.controlPlane, access: access)

@@ -99,6 +99,7 @@ struct SessionController {
             <dt>Signed in with</dt><dd>\(SignInPage.escape(session.amr.isEmpty ? session.issuer : session.amr.joined(separator: " + ")))</dd>
             <dt>Session ends</dt><dd>after \(Int(sessions.policy.idle / 60)) minutes without activity, and at the latest \(SignInPage.escape(ISO8601DateFormatter().string(from: expires)))</dd>
             </dl>
+            \(user.roles.contains(CoreRole.treAdmin.rawValue) ? "<p><a href=\"/account/users\">Manage users</a></p>" : "")
             <h2>Workspaces</h2>
             \(rows.isEmpty ? "<p>You have no workspace role yet.</p>" : "<ul>\(rows)</ul>")
             <form method="post" action="/auth/logout">
