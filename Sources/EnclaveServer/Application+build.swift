@@ -140,7 +140,8 @@ public func buildDependencies(
     let signal = WorkSignal()
     let engine = Engine(
         store: store, deployer: deployer, secrets: secrets,
-        configuration: EngineConfiguration(workers: configuration.workers, leaseSeconds: configuration.leaseSeconds),
+        configuration: EngineConfiguration(
+            workers: configuration.workers, leaseSeconds: configuration.leaseSeconds, publicURL: configuration.resolvedPublicURL),
         environment: environment, signal: signal, logger: logger)
     let controlPlane = ControlPlane(
         store: store, secrets: secrets, signal: signal, environment: environment, settings: configuration.settings)
