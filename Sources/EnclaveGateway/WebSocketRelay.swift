@@ -15,6 +15,11 @@ public enum WebSocketRelay {
     public struct Counts: Sendable {
         public var toUpstream = 0
         public var toClient = 0
+
+        public init(toUpstream: Int = 0, toClient: Int = 0) {
+            self.toUpstream = toUpstream
+            self.toClient = toClient
+        }
     }
 
     /// Connects to `url` with `headers` and relays until one side closes.
