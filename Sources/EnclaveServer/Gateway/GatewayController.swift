@@ -123,7 +123,14 @@ struct GatewayController: Sendable {
             }
             return (user, path, try await resolve(path, user: user))
         }
-        guard case .success(let (user, path, upstream)) = decided else { return .dontUpgrade }
+        let user: User, path: GatewayPath, upstream: GatewayTarget
+        switch decided {
+        case .success(let decision): (user, path, upstream) = decision
+        case .failure(let error):
+            // hummingbird-websocket answers every refused upgrade with a bare 400; the reason is logged here.
+            logger.notice("gateway WebSocket refused", metadata: ["path": .string(target), "reason": .string("\(error)")])
+            return .dontUpgrade
+        }
         let forwarded = ForwardedHeaders.request(
             head.headerFields, origin: origin(path, address: address), credential: upstream.credential,
             sessionCookie: SessionController.sessionCookie, webSocket: true)
@@ -167,8 +174,12 @@ struct GatewayController: Sendable {
     func sameOrigin(_ headers: HTTPFields, authority: String?) -> Bool {
         guard let sent = headers[.origin] else { return true }
         guard let url = URLComponents(string: sent), let host = url.host else { return false }
-        let origin = url.port.map { "\(host):\($0)" } ?? host
-        return origin == publicHost || origin == authority
+        let allowed = [publicHost, authority].compactMap { $0 }
+        guard let port = url.port else {
+            // An Origin without a port (the scheme's default) must name the host of one of them.
+            return allowed.contains { $0 == host || $0.hasPrefix("\(host):") }
+        }
+        return allowed.contains("\(host):\(port)")
     }
 }
 
