@@ -65,7 +65,9 @@ enum Upstream {
 
 /// Workspaces A and B, each with a service on the upstream; a personal desktop in A owned by the researcher.
 struct GatewayFixture {
-    static let wsA = "ws-aaaa", wsB = "ws-bbbb", svcA = "svc-aaaa", svcB = "svc-bbbb", desktop = "ur-desk"
+    static let wsA = "aaaaaaaa-0000-4000-8000-000000000001", wsB = "bbbbbbbb-0000-4000-8000-000000000002"
+    static let svcA = "aaaaaaaa-0000-4000-8000-00000000000a", svcB = "bbbbbbbb-0000-4000-8000-00000000000b"
+    static let desktop = "aaaaaaaa-0000-4000-8000-0000000000d1"
 
     static func register(in enclave: TestEnclave, upstreamPort: Int) async throws {
         let now = Date().timeIntervalSince1970
