@@ -3,11 +3,13 @@ import EnclaveAPI
 public import EnclaveAuth
 import EnclaveCore
 public import EnclaveEngine
+public import EnclaveGateway
 public import EnclaveStore
 import Foundation
 public import Hummingbird
 public import Logging
 public import Prometheus
+import HummingbirdWebSocket
 import ServiceLifecycle
 
 /// Everything `enclave serve` can be told.
@@ -88,6 +90,9 @@ public struct EnclaveDependencies: Sendable {
     public var controlPlane: ControlPlane
     public var registry: PrometheusCollectorRegistry
     public var logger: Logger
+    /// The gateway's upstream connection pool (created on first use, closed by a service of the application).
+    public var gatewayProxy: GatewayHTTPProxy
+    public var gatewayAudit: GatewayAudit
 }
 
 /// Opens (or creates) the data dir: database, signing key, secrets key; registers the built-in templates.
@@ -140,7 +145,8 @@ public func buildDependencies(
     let signal = WorkSignal()
     let engine = Engine(
         store: store, deployer: deployer, secrets: secrets,
-        configuration: EngineConfiguration(workers: configuration.workers, leaseSeconds: configuration.leaseSeconds),
+        configuration: EngineConfiguration(
+            workers: configuration.workers, leaseSeconds: configuration.leaseSeconds, publicURL: configuration.resolvedPublicURL),
         environment: environment, signal: signal, logger: logger)
     let controlPlane = ControlPlane(
         store: store, secrets: secrets, signal: signal, environment: environment, settings: configuration.settings)
@@ -148,7 +154,9 @@ public func buildDependencies(
     return EnclaveDependencies(
         configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, tokens: tokens,
         identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, sessions: sessions, deployer: deployer,
-        engine: engine, controlPlane: controlPlane, registry: registry, logger: logger)
+        engine: engine, controlPlane: controlPlane, registry: registry, logger: logger,
+        gatewayProxy: GatewayHTTPProxy(),
+        gatewayAudit: GatewayAudit(store: store, now: environment.now, newId: environment.newId))
 }
 
 /// The router: unauthenticated routes, then `/api` behind the token middleware.
@@ -175,11 +183,9 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
 
     let access = Access(store: deps.store)
     let routes = ResourceRoutes(controlPlane: deps.controlPlane, access: access)
+    gatewayController(deps).register(on: router)
     let api = router.group("api")
-        .add(
-            middleware: TokenAuthMiddleware(
-                verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: BoundedCache(capacity: 10_000), now: deps.controlPlane.environment.now,
-                sessions: deps.sessions))
+        .add(middleware: tokenAuthentication(deps))
         .group(context: AuthenticatedContext.self)
         .add(middleware: AuditDenialMiddleware(store: deps.store, environment: deps.controlPlane.environment))
     TemplatesController(controlPlane: deps.controlPlane, access: access).register(on: api)
@@ -192,15 +198,32 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     return router
 }
 
-/// The whole server: HTTP plus the engine's workers, as one service group.
+/// The bearer-token-or-session authentication of `/api` (with CSRF checks) and of the gateway (without).
+func tokenAuthentication(_ deps: EnclaveDependencies, requireCSRF: Bool = true) -> TokenAuthMiddleware {
+    var middleware = TokenAuthMiddleware(
+        verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: BoundedCache(capacity: 10_000),
+        now: deps.controlPlane.environment.now, sessions: deps.sessions)
+    middleware.requireCSRF = requireCSRF
+    return middleware
+}
+
+func gatewayController(_ deps: EnclaveDependencies) -> GatewayController {
+    GatewayController(deps: deps, access: Access(store: deps.store), authentication: tokenAuthentication(deps, requireCSRF: false))
+}
+
+/// The whole server: HTTP (with the gateway's WebSocket upgrades) plus the engine's workers, as one service group.
 public func buildApplication(_ deps: EnclaveDependencies) throws -> some ApplicationProtocol {
     let router = try buildRouter(deps)
     var logger = deps.logger
     logger.logLevel = deps.configuration.logLevel
-    var services: [any Service] = [deps.engine]
+    var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy)]
     if let provider = deps.identityProvider { services.append(provider) }
+    let gateway = gatewayController(deps)
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade { head, channel, logger in
+            await gateway.shouldUpgrade(head, channel: channel, logger: logger)
+        },
         configuration: .init(address: .hostname(deps.configuration.host, port: deps.configuration.port), serverName: "enclave"),
         services: services,
         logger: logger)

@@ -10,10 +10,11 @@ import Testing
 
 @Suite("OpenAPI contract")
 struct OpenAPIContractTests {
-    /// A route as "METHOD /path/{}", with parameter names dropped so `{workspaceId}` and `:id` compare equal.
+    /// A route as "METHOD /path/{}", with parameter names dropped so `{workspaceId}` and `:id` compare equal. The
+    /// gateway's recursive wildcard (`**`) is documented as one path parameter spanning segments.
     static func route(_ method: String, _ path: String) -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { segment in
-            segment.hasPrefix(":") || (segment.hasPrefix("{") && segment.hasSuffix("}")) ? "{}" : String(segment)
+            segment.hasPrefix(":") || segment == "**" || (segment.hasPrefix("{") && segment.hasSuffix("}")) ? "{}" : String(segment)
         }
         return "\(method.uppercased()) /\(segments.joined(separator: "/"))"
     }

@@ -221,6 +221,8 @@ struct RoutePermissionTests {
             }
             return "\(method.uppercased()) /" + parts.joined(separator: "/")
         }
+        // Only /api routes: the gateway's (/workspaces/{ws}/services/**) proxy every method to a tool and are
+        // tested role by role, WebSocket included, against a real upstream in EnclaveGatewayTests.
         let served = Set(router.routes.map { shape($0.method.rawValue, $0.path.description) }.filter { $0.contains(" /api/") })
             .subtracting(["GET /api", "GET /api/ping", "GET /api/health", "GET /api/.metadata", "GET /api/openapi.json"])
         let id = UUID().uuidString

@@ -85,6 +85,11 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     /// An invitation link was refused: unknown or superseded, already used (a replay), expired, or its
     /// account disabled or no longer waiting for a password.
     case invitationRefused = "auth.invitation_refused"
+    /// The gateway opened a connection to a workspace service or user resource for a user: one record per
+    /// WebSocket, and one per user and resource for plain HTTP until the user has been idle there for a while.
+    case gatewayConnect = "gateway.connect"
+    /// A gateway WebSocket closed (with its duration and message counts).
+    case gatewayDisconnect = "gateway.disconnect"
 }
 
 /// How the recorded attempt ended.

@@ -6,6 +6,7 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, conflict, payloadTooLarge
         case unprocessable, tooManyRequests, serviceUnavailable, badGateway, `internal`
+        case uriTooLong, headersTooLarge
     }
 
     public var kind: Kind
@@ -31,6 +32,8 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
         case .serviceUnavailable: 503
         case .badGateway: 502
         case .internal: 500
+        case .uriTooLong: 414
+        case .headersTooLarge: 431
         }
     }
 
@@ -49,6 +52,8 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An upstream (the identity provider, later a workspace tool) answered something unusable.
     public static func badGateway(_ message: String) -> EnclaveError { .init(.badGateway, message) }
     public static func `internal`(_ message: String) -> EnclaveError { .init(.internal, message) }
+    public static func uriTooLong(_ message: String) -> EnclaveError { .init(.uriTooLong, message) }
+    public static func headersTooLarge(_ message: String) -> EnclaveError { .init(.headersTooLarge, message) }
 
     /// Azure TRE's exact wording, which its clients and tests match on.
     public static let staleEtag = EnclaveError.conflict(

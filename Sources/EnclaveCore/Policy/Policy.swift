@@ -17,6 +17,8 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case readAudit
     // Users of the TRE (`/api/users`, `assignable-users`): listing names everyone, changing grants power.
     case readUsers, manageUsers
+    // The gateway (`/workspaces/{ws}/services/{svc}/…`): opening a service's or a user resource's web UI.
+    case connectWorkspaceService, connectUserResource
 }
 
 /// The outcome of a policy check, with the message a denied caller sees.
@@ -66,7 +68,9 @@ public enum Policy {
             return need(owner, [o])
         case .readWorkspaceServiceOperations:
             return need(owner || manager, [o, m])
-        case .manageUserResource:
+        case .connectWorkspaceService:
+            return need(owner || researcher, [o, r])
+        case .manageUserResource, .connectUserResource:
             if owner { return .allow }
             guard researcher || manager else { return need(false, [o, r, m]) }
             guard let resourceOwnerId, resourceOwnerId == actor.user.id else {

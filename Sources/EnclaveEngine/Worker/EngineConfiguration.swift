@@ -13,11 +13,15 @@ public struct EngineConfiguration: Sendable {
     public var maxAttempts: Int
     /// Prefix of worker ids (host and pid make them unique across processes).
     public var workerIdPrefix: String
+    /// The URL browsers reach Enclave at, without a trailing slash: a resource whose deployer reports a
+    /// `gateway_upstream` gets `connection_uri` = this + its gateway path.
+    public var publicURL: String
 
     public init(
         workers: Int = 2, leaseSeconds: Double = 30, pollInterval: Duration = .milliseconds(500), maxAttempts: Int = 3,
-        workerIdPrefix: String = EngineConfiguration.defaultWorkerPrefix()
+        workerIdPrefix: String = EngineConfiguration.defaultWorkerPrefix(), publicURL: String = "http://127.0.0.1:8000"
     ) {
+        self.publicURL = publicURL
         self.workers = workers
         self.leaseSeconds = leaseSeconds
         self.pollInterval = pollInterval

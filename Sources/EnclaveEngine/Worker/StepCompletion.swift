@@ -21,7 +21,17 @@ struct StepCompletion {
             let readEtag = target.etag
             target.deploymentStatus = step.status.rawValue
             if result.succeeded {
-                for (name, value) in result.outputs { target.properties[name] = value }
+                // The gateway's upstream and credential are sealed with the resource's secrets, never shown.
+                let gateway = result.outputs.filter { GatewayOutputs.sealed.contains($0.key) }
+                if !gateway.isEmpty {
+                    var all = try await engine.store.sealedSecrets(resourceId: target.id).map { try engine.secrets.open($0) } ?? [:]
+                    for (name, value) in gateway { all[name] = value }
+                    changes.putSecrets[target.id] = try engine.secrets.seal(all)
+                    if gateway[GatewayOutputs.upstream] != nil, let path = GatewayOutputs.path(of: target) {
+                        target.properties[GatewayOutputs.connectionURI] = .string(engine.configuration.publicURL + path)
+                    }
+                }
+                for (name, value) in result.outputs where !GatewayOutputs.sealed.contains(name) { target.properties[name] = value }
                 if let power = result.outputs["power_state"]?.stringValue {
                     target.azureStatus = ["powerState": .string(power)]
                 }

@@ -96,6 +96,14 @@ public struct ControlPlane: Sendable {
         }
     }
 
+    /// The gateway's upstream and credential come only from deployer outputs: a caller who could set them
+    /// could point the gateway anywhere the Enclave host reaches.
+    static func refuseGatewayOutputs(_ names: some Sequence<String>) throws {
+        if let name = names.first(where: { GatewayOutputs.sealed.contains($0) }) {
+            throw EnclaveError.badRequest("Property '\(name)' is set by the service's deployer, not by callers: leave it out")
+        }
+    }
+
     public func create(
         _ type: ResourceType, templateName: String, properties input: [String: JSONValue], placement: Placement,
         actor: Actor, requestId: String?
@@ -111,6 +119,7 @@ public struct ControlPlane: Sendable {
             throw EnclaveError.forbidden(
                 "The user is not authorized to use template '\(templateName)': it requires one of the roles \(template.authorizedRoles)")
         }
+        try Self.refuseGatewayOutputs(input.keys)
         try template.validateCreate(input, against: try compiledSchema(for: template))
         if let workspace = placement.workspace { try await requireDeployed(workspace, what: "Workspace") }
         if let service = placement.service { try await requireDeployed(service, what: "Workspace service") }
@@ -246,6 +255,7 @@ public struct ControlPlane: Sendable {
             updated.templateVersion = version
         }
         if let props = patch.properties, !props.isEmpty {
+            try Self.refuseGatewayOutputs(props.keys)
             try template.validateUpdate(props, current: resource.properties)
             let sensitive = template.sensitivePropertyNames
             for (key, value) in props {

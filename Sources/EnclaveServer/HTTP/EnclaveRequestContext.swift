@@ -25,6 +25,7 @@ public struct AuthenticatedContext: ChildRequestContext {
     public typealias ParentContext = EnclaveRequestContext
     public var coreContext: CoreRequestContextStorage
     public let user: User
+    public let remoteAddress: String?
 
     public init(context: EnclaveRequestContext) throws {
         guard let user = context.user else {
@@ -32,6 +33,7 @@ public struct AuthenticatedContext: ChildRequestContext {
         }
         self.coreContext = context.coreContext
         self.user = user
+        self.remoteAddress = context.remoteAddress
     }
 
     public var maxUploadSize: Int { 1024 * 1024 }

@@ -29,6 +29,10 @@ struct TokenAuthMiddleware: RouterMiddleware {
 
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")
     var seenRefresh: Double = 300
+    /// Whether cookie-authenticated writes need `X-CSRF-Token`. The gateway turns it off: the tools behind it
+    /// (Jupyter, noVNC) cannot send Enclave's header and carry their own CSRF protection, and the session
+    /// cookie is SameSite=Lax, so browsers do not attach it to cross-site writes.
+    var requireCSRF = true
 
     struct SeenEntry: Sendable {
         var user: User
@@ -38,22 +42,32 @@ struct TokenAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        guard let user = try await user(for: request, remoteAddress: context.remoteAddress) else {
+            return try await next(request, context)
+        }
+        var context = context
+        context.user = user
+        context.logger[metadataKey: "user"] = .string(user.id)
+        return try await next(request, context)
+    }
+
+    /// The caller of `request`: from its bearer token, else from its session cookie; nil when it has neither.
+    /// Throws 401 for an invalid token and 403 for a cookie-authenticated write without the CSRF token (when
+    /// `requireCSRF`). Also used by the gateway's WebSocket upgrade, which runs before any router.
+    func user(for request: Request, remoteAddress: String?) async throws -> User? {
         guard let header = request.headers[.authorization] else {
             guard let sessions, let cookie = OIDCController.cookie(SessionController.sessionCookie, in: request),
                 let session = try await sessions.session(cookie: cookie)
-            else { return try await next(request, context) }
-            if ![.get, .head, .options].contains(request.method) {
+            else { return nil }
+            if requireCSRF, ![.get, .head, .options].contains(request.method) {
                 let sent = Self.csrfHeader.flatMap { request.headers[$0] } ?? ""
                 guard ConstantTime.equals(sent, session.csrf) else {
-                    try await sessions.refuseCSRF(session, target: request.uri.path, address: context.remoteAddress ?? "unknown")
+                    try await sessions.refuseCSRF(session, target: request.uri.path, address: remoteAddress ?? "unknown")
                     throw EnclaveError.forbidden(
                         "This request came with a session cookie but without the session's X-CSRF-Token header: nothing was changed")
                 }
             }
-            var context = context
-            context.user = session.user
-            context.logger[metadataKey: "user"] = .string(session.user.id)
-            return try await next(request, context)
+            return session.user
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
@@ -68,19 +82,16 @@ struct TokenAuthMiddleware: RouterMiddleware {
         }
         // (A `catch where` on this typed throw crashes Swift 6.3's SIL ownership verifier.)
         if case .failure(let error) = verified, error.message == ClaimRules.mfaRequiredMessage {
-            try await auditMissingMFA(token, path: request.uri.path, address: context.remoteAddress)
+            try await auditMissingMFA(token, path: request.uri.path, address: remoteAddress)
         }
         let user = try verified.get()
-        var context = context
-        context.user = user
-        context.logger[metadataKey: "user"] = .string(user.id)
         let time = now()
         let last = seen.value(for: user.id)
         if last?.user != user || time - (last?.at ?? 0) >= seenRefresh {
             try await store.recordUserSeen(user, now: time)
             seen.set(SeenEntry(user: user, at: time), for: user.id)
         }
-        return try await next(request, context)
+        return user
     }
 
     /// Records a genuine token refused for lacking `otp` (who, which route), once per request.

@@ -47,9 +47,11 @@ struct PolicyTests {
         .createUserResource: [.owner, .researcher, .manager],
         .manageWorkspaceService: [.owner],
         .readWorkspaceServiceOperations: [.owner, .manager],
+        // The gateway: a service's UI is for those who work in the workspace, not for its airlock managers.
+        .connectWorkspaceService: [.owner, .researcher],
     ]
 
-    static let table: [(PolicyAction, Who)] = PolicyAction.allCases.filter { $0 != .manageUserResource }
+    static let table: [(PolicyAction, Who)] = PolicyAction.allCases.filter { $0 != .manageUserResource && $0 != .connectUserResource }
         .flatMap { action in Who.allCases.map { (action, $0) } }
 
     @Test("every role × every action matches Azure TRE's matrix", arguments: table)
@@ -60,23 +62,29 @@ struct PolicyTests {
         if case .deny(let message) = decision { #expect(message.contains("missing a required role")) }
     }
 
-    @Test("owners act on every user resource in their workspace")
-    func ownerManagesAnyUserResource() {
-        #expect(Policy.decide(Who.owner.actor, .manageUserResource, resourceOwnerId: "someone-else").isAllowed)
+    static let ownershipScoped: [PolicyAction] = [.manageUserResource, .connectUserResource]
+
+    @Test("owners act on (and open) every user resource in their workspace", arguments: ownershipScoped)
+    func ownerManagesAnyUserResource(action: PolicyAction) {
+        #expect(Policy.decide(Who.owner.actor, action, resourceOwnerId: "someone-else").isAllowed)
     }
 
-    @Test("researchers and airlock managers act only on user resources they own", arguments: [Who.researcher, .manager])
-    func researcherManagesOnlyOwn(who: Who) {
+    @Test(
+        "researchers and airlock managers act on (and open) only user resources they own",
+        arguments: ownershipScoped, [Who.researcher, .manager])
+    func researcherManagesOnlyOwn(action: PolicyAction, who: Who) {
         let actor = who.actor
-        #expect(Policy.decide(actor, .manageUserResource, resourceOwnerId: actor.user.id).isAllowed)
-        let other = Policy.decide(actor, .manageUserResource, resourceOwnerId: "someone-else")
+        #expect(Policy.decide(actor, action, resourceOwnerId: actor.user.id).isAllowed)
+        let other = Policy.decide(actor, action, resourceOwnerId: "someone-else")
         #expect(!other.isAllowed)
         if case .deny(let message) = other { #expect(message.contains("only its owner")) }
     }
 
-    @Test("admins without a workspace role cannot touch user resources", arguments: [Who.admin, .treUser, .noRole])
-    func outsidersCannotManageUserResources(who: Who) {
-        #expect(!Policy.decide(who.actor, .manageUserResource, resourceOwnerId: who.actor.user.id).isAllowed)
+    @Test(
+        "admins without a workspace role cannot touch (or open) user resources",
+        arguments: ownershipScoped, [Who.admin, .treUser, .noRole, .otherOwner])
+    func outsidersCannotManageUserResources(action: PolicyAction, who: Who) {
+        #expect(!Policy.decide(who.actor, action, resourceOwnerId: who.actor.user.id).isAllowed)
     }
 
     @Test("a template with authorizedRoles is usable only by callers holding one of them")
