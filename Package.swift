@@ -80,6 +80,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The one-host data plane: network namespaces, veths, nftables, uids, cgroup limits.
+        .target(
+            name: "EnclaveLocal",
+            dependencies: ["EnclaveCore", "EnclaveEngine", "EnclaveStore"],
+            swiftSettings: swiftSettings
+        ),
         // The API contract (openapi.yaml), the wire types shared by server and CLI, and the client.
         .target(
             name: "EnclaveAPI",
@@ -124,7 +130,7 @@ let package = Package(
         .target(
             name: "EnclaveServer",
             dependencies: [
-                "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveEngine", "EnclaveAPI", "EnclaveGateway",
+                "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveEngine", "EnclaveAPI", "EnclaveGateway", "EnclaveLocal",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -180,6 +186,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EnclaveAuthTests", dependencies: ["EnclaveAuth", "EnclaveTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnclaveLocalTests",
+            dependencies: ["EnclaveLocal", "EnclaveTesting", "EnclaveEngine", "EnclaveStore", "EnclaveCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EnclaveEngineTests", dependencies: ["EnclaveEngine", "EnclaveTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EnclaveServerTests",

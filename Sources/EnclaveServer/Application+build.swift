@@ -4,6 +4,7 @@ public import EnclaveAuth
 import EnclaveCore
 public import EnclaveEngine
 public import EnclaveGateway
+import EnclaveLocal
 public import EnclaveStore
 import Foundation
 public import Hummingbird
@@ -34,13 +35,17 @@ public struct ServerConfiguration: Sendable {
     public var requireMFA: Bool
     /// Browser session lifetimes (idle 30 min, absolute 12 h by default).
     public var sessions: SessionPolicy
+    /// How `isolate:` steps isolate workspaces on this host.
+    public var dataPlane: DataPlaneSettings
 
     public init(
         dataDir: String = ".enclave", host: String = "127.0.0.1", port: Int = 8000, workers: Int = 2,
         templatesDir: String = "templates", issuer: String = "enclave", settings: ControlPlaneSettings = .init(),
         leaseSeconds: Double = 30, logLevel: Logger.Level = .info, oidc: OIDCConfiguration? = nil,
-        publicURL: String? = nil, requireMFA: Bool = true, sessions: SessionPolicy = .init()
+        publicURL: String? = nil, requireMFA: Bool = true, sessions: SessionPolicy = .init(),
+        dataPlane: DataPlaneSettings = .init()
     ) {
+        self.dataPlane = dataPlane
         self.sessions = sessions
         self.dataDir = dataDir
         self.host = host
@@ -86,6 +91,8 @@ public struct EnclaveDependencies: Sendable {
     /// Browser sessions, signed in through the external provider when one is configured, else the built-in one.
     public var sessions: SessionManager
     public var deployer: any Deployer
+    /// The local data plane that runs `isolate:` steps.
+    public var dataPlane: any IsolationStepRunner
     public var engine: Engine
     public var controlPlane: ControlPlane
     public var registry: PrometheusCollectorRegistry
@@ -141,7 +148,11 @@ public func buildDependencies(
     for problem in catalog.problems {
         logger.error("template bundle not loaded", metadata: ["problem": "\(problem)"])
     }
-    let deployer = ExecDeployer(catalog: catalog, dataDirectory: configuration.dataDir)
+    let dataPlane = try configuration.dataPlane.build(allocations: store)
+    if let problem = await dataPlane.healthProblem() {
+        logger.warning("workspace isolation unavailable; isolate steps will fail", metadata: ["reason": "\(problem)"])
+    }
+    let deployer = ExecDeployer(catalog: catalog, dataDirectory: configuration.dataDir, isolation: dataPlane)
     let signal = WorkSignal()
     let engine = Engine(
         store: store, deployer: deployer, secrets: secrets,
@@ -153,7 +164,7 @@ public func buildDependencies(
     try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
     return EnclaveDependencies(
         configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, tokens: tokens,
-        identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, sessions: sessions, deployer: deployer,
+        identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, sessions: sessions, deployer: deployer, dataPlane: dataPlane,
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger,
         gatewayProxy: GatewayHTTPProxy(),
         gatewayAudit: GatewayAudit(store: store, now: environment.now, newId: environment.newId))
@@ -170,7 +181,8 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
         aliveWorkers: { engine.aliveWorkers }, configuredWorkers: deps.configuration.workers,
         now: deps.controlPlane.environment.now)
     HealthController(
-        store: deps.store, engine: status, deployers: [deps.deployer], settings: deps.configuration.settings,
+        store: deps.store, engine: status, deployers: [deps.deployer], dataPlane: deps.dataPlane,
+        dataPlaneMode: deps.configuration.dataPlane.mode, settings: deps.configuration.settings,
         identityProvider: deps.identityProvider, signIn: SignInMetadata(deps.configuration), jwksJSON: deps.signingKey.jwksJSON,
         openAPIDocument: try OpenAPIDocument.json()
     ).register(on: router)

@@ -117,7 +117,7 @@ struct BuiltInTemplateScriptTests {
             "enclave-builtin-test-" + UUID().uuidString.lowercased())
         deployer = ExecDeployer(
             catalog: BundleCatalog.load(from: BuiltInTemplateTests.templatesRoot.path), dataDirectory: data.path,
-            terminationGracePeriod: .milliseconds(500))
+            terminationGracePeriod: .milliseconds(500), isolation: FixedIsolation())
     }
 
     func run(
@@ -150,11 +150,22 @@ struct BuiltInTemplateScriptTests {
         let install = try await run(
             "tre-workspace-base", .workspace, "install", id: ws,
             parameters: ["display_name": "Cancer \"study\"", "shared_storage_quota": 25, "archive_on_delete": false])
-        for folder in ["shared", "home", "imports", "exports"] {
+        for folder in ["shared", "home", "imports", "data", "exports"] {
             #expect(exists("workspaces/\(ws)/\(folder)"), "missing \(folder)")
         }
         #expect(try mode("workspaces/\(ws)") == 0o750)
-        #expect(try mode("workspaces/\(ws)/imports") == 0o700)
+        #expect(try mode("workspaces/\(ws)/imports") == 0o750)
+        #expect(try mode("workspaces/\(ws)/data") == 0o750)
+        #expect(try mode("workspaces/\(ws)/shared") & 0o7777 == 0o2770)
+        #expect(install.outputs["workspace_uid"] == 200_123, "the isolate step's outputs are merged")
+        if getuid() == 0 {
+            // The isolate step's uid owns the shared folder; the workspace's group reads imports and data.
+            let shared = try FileManager.default.attributesOfItem(atPath: data.path + "/workspaces/\(ws)/shared")
+            #expect((shared[.ownerAccountID] as? NSNumber)?.intValue == 200_123)
+            let imports = try FileManager.default.attributesOfItem(atPath: data.path + "/workspaces/\(ws)/imports")
+            #expect((imports[.groupOwnerAccountID] as? NSNumber)?.intValue == 200_123)
+            #expect((imports[.ownerAccountID] as? NSNumber)?.intValue == 0)
+        }
         #expect(install.outputs["storage_path"] == .string(data.standardizedFileURL.path + "/workspaces/\(ws)"))
         #expect(install.outputs["egress"] == "none")
         #expect(install.outputs["airlock_enabled"] == true)
@@ -298,4 +309,20 @@ struct BuiltInTemplateScriptTests {
         #expect(!result.succeeded)
         #expect(result.message.contains("cannot be used as a folder name"))
     }
+}
+
+
+/// Stands in for the local data plane: `isolate:` steps succeed with a fixed uid and address.
+struct FixedIsolation: IsolationStepRunner {
+    func isolate(
+        _ isolation: BundleIsolation, request: DeploymentRequest, progress: @escaping @Sendable (String) async -> Void
+    ) async throws -> DeploymentResult {
+        guard request.action != "uninstall" else { return DeploymentResult(succeeded: true, message: "removed") }
+        return DeploymentResult(
+            succeeded: true,
+            outputs: ["workspace_uid": .int(200_123), "workspace_gid": .int(200_123), "workspace_address": .string("10.200.0.2")],
+            message: "isolated")
+    }
+
+    func healthProblem() async -> String? { nil }
 }

@@ -233,7 +233,7 @@ struct ExternalOIDCTests {
         try await withProvider { idp, api in
             #expect(try await api.call(.get, "/api/workspace-templates", as: TestUsers.admin).status == .ok)
             let health = try await api.call(.get, "/api/health", as: nil).json["services"]?.arrayValue ?? []
-            #expect(health.map { $0["service"]?.stringValue ?? "" } == ["Store", "Resource Processor", "Deployer: exec", "Identity provider"])
+            #expect(health.map { $0["service"]?.stringValue ?? "" } == ["Store", "Resource Processor", "Deployer: exec", "Data plane", "Identity provider"])
             #expect(health.last?["status"] == "OK")
             #expect(health.last?["message"]?.stringValue?.contains(idp.issuer) == true)
         }

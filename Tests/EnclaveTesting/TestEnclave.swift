@@ -46,7 +46,7 @@ public struct TestEnclave: Sendable {
         logger.logLevel = .warning
         let config = ServerConfiguration(
             dataDir: dir.path, port: 0, workers: workers, templatesDir: templatesDir, leaseSeconds: leaseSeconds,
-            logLevel: .warning, oidc: oidc, requireMFA: requireMFA)
+            logLevel: .warning, oidc: oidc, requireMFA: requireMFA, dataPlane: DataPlaneSettings(mode: .simulated))
         let deps = try await buildDependencies(config, environment: environment, logger: logger)
         let issuer = TokenIssuer(key: deps.signingKey, issuer: config.issuer, audience: config.settings.audience)
         return TestEnclave(deps: deps, dataDir: dir, issuer: issuer)

@@ -56,6 +56,11 @@ final class EnclaveProcess: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: try EnclaveBinary.path)
         process.arguments = arguments
+        // Control-plane tests: isolate steps record allocations without touching the host's network
+        // (the data plane's own tests in EnclaveLocalTests use the real host).
+        var environment = ProcessInfo.processInfo.environment
+        environment["ENCLAVE_DATA_PLANE"] = environment["ENCLAVE_DATA_PLANE"] ?? "simulated"
+        process.environment = environment
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

@@ -12,6 +12,8 @@ struct HealthController: Sendable {
     let store: any Store
     let engine: EngineStatus
     let deployers: [any Deployer]
+    let dataPlane: any IsolationStepRunner
+    let dataPlaneMode: DataPlaneMode
     let settings: ControlPlaneSettings
     /// The external OIDC provider's key fetcher; nil when only Enclave's own tokens are trusted.
     let identityProvider: OIDCKeyProvider?
@@ -63,8 +65,23 @@ struct HealthController: Sendable {
             services.append(
                 ServiceHealth(service: "Deployer: \(deployer.name)", status: problem == nil ? "OK" : "Not OK", message: problem ?? ""))
         }
+        services.append(await dataPlaneHealth())
         services.append(await identityHealth())
         return try JSONBody.response(Envelope("services", services))
+    }
+
+    /// Whether workspaces can be isolated on this host (root, `ip`, `nft`, cgroup controllers).
+    func dataPlaneHealth() async -> ServiceHealth {
+        if dataPlaneMode == .simulated {
+            return ServiceHealth(
+                service: "Data plane", status: "OK",
+                message: "Simulated (--data-plane simulated): workspaces are NOT isolated on this host; development only")
+        }
+        if let problem = await dataPlane.healthProblem() {
+            return ServiceHealth(service: "Data plane", status: "Not OK", message: problem)
+        }
+        return ServiceHealth(
+            service: "Data plane", status: "OK", message: "Network namespaces, nftables and cgroup limits available")
     }
 
     /// Whether bearer tokens from the configured external provider can be verified now.

@@ -175,6 +175,20 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v7-local-dataplane") { db in
+            // Slots of host resources (a workspace's /30 in the address pool, its uid): unique per kind.
+            try db.execute(
+                sql: """
+                    CREATE TABLE host_allocations (
+                        kind TEXT NOT NULL,
+                        slot INTEGER NOT NULL,
+                        owner TEXT NOT NULL,
+                        allocated_at REAL NOT NULL,
+                        PRIMARY KEY (kind, slot),
+                        UNIQUE (kind, owner)
+                    );
+                    """)
+        }
         return migrator
     }
 }

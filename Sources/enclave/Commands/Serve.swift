@@ -32,11 +32,24 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
+    @Option(help: "Workspace isolation: host (network namespaces, nftables, cgroups; needs root) or simulated (changes nothing on the host: development only, no isolation).")
+    var dataPlane: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_PLANE"] ?? "host"
+
+    @Option(help: "IPv4 pool the workspaces' /30 links are allocated from.")
+    var addressPool: String = ProcessInfo.processInfo.environment["ENCLAVE_ADDRESS_POOL"] ?? "10.200.0.0/16"
+
+    @Option(help: "Prefix of the host objects the data plane creates (namespaces, veths, nft tables, cgroups); 1-5 lowercase letters or digits.")
+    var dataPlanePrefix: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_PLANE_PREFIX"] ?? "enc"
+
     func configuration(host: String = "127.0.0.1", port: Int = 8000, workers: Int) throws -> ServerConfiguration {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("Unknown log level '\(logLevel)'") }
+        guard let mode = DataPlaneMode(rawValue: dataPlane) else {
+            throw ValidationError("Unknown data plane '\(dataPlane)': use host or simulated")
+        }
         return ServerConfiguration(
             dataDir: dataDir, host: host, port: port, workers: workers, templatesDir: templates, issuer: issuer,
-            settings: ControlPlaneSettings(audience: audience), leaseSeconds: leaseSeconds, logLevel: level)
+            settings: ControlPlaneSettings(audience: audience), leaseSeconds: leaseSeconds, logLevel: level,
+            dataPlane: DataPlaneSettings(mode: mode, addressPool: addressPool, namePrefix: dataPlanePrefix))
     }
 
     func bootstrapLogging(_ level: Logger.Level) {

@@ -119,8 +119,27 @@ public struct BundleManifest: Codable, Sendable, Hashable {
                 guard stepNames.insert(step.name).inserted else {
                     throw fail("action '\(actionName)' has two steps named '\(step.name)'")
                 }
-                guard let program = step.run.first, !program.isEmpty else {
-                    throw fail("step '\(step.name)' of action '\(actionName)' has an empty 'run' command")
+                if let isolation = step.isolate {
+                    guard step.run.isEmpty else {
+                        throw fail("step '\(step.name)' of action '\(actionName)' has both 'run' and 'isolate'; use one per step")
+                    }
+                    guard BundleIsolation.networkModes.contains(isolation.network) else {
+                        throw fail(
+                            "step '\(step.name)' asks for network '\(isolation.network)'; use one of: \(BundleIsolation.networkModes.joined(separator: ", "))")
+                    }
+                    for port in isolation.allowedHostPorts ?? [] where !(1...65535).contains(port) {
+                        throw fail("step '\(step.name)' allows host port \(port), which is not a TCP port (1–65535)")
+                    }
+                    for (key, value) in [
+                        ("memory_limit_mb", isolation.memoryLimitMb), ("cpu_limit_percent", isolation.cpuLimitPercent),
+                        ("max_processes", isolation.maxProcesses),
+                    ] {
+                        if let value, value < 0 { throw fail("step '\(step.name)' has \(key) \(value); it must be ≥ 0") }
+                    }
+                } else {
+                    guard let program = step.run.first, !program.isEmpty else {
+                        throw fail("step '\(step.name)' of action '\(actionName)' has an empty 'run' command")
+                    }
                 }
                 if let timeout = step.timeout, timeout <= 0 {
                     throw fail("step '\(step.name)' has timeout \(timeout); it must be a positive number of seconds")
@@ -246,25 +265,79 @@ public struct BundleStep: Codable, Sendable, Hashable {
     public var timeout: Int?
     /// Fixed extra environment variables for this step (e.g. `TF_IN_AUTOMATION: "1"`).
     public var environment: [String: String]?
+    /// Instead of `run`: the local data plane isolates the workspace (network namespace, nftables,
+    /// uid/gid, cgroup limits) on install/upgrade and removes all of it on uninstall.
+    public var isolate: BundleIsolation?
 
-    public init(name: String, run: [String], timeout: Int? = nil, environment: [String: String]? = nil) {
+    public init(
+        name: String, run: [String], timeout: Int? = nil, environment: [String: String]? = nil,
+        isolate: BundleIsolation? = nil
+    ) {
         self.name = name
         self.run = run
         self.timeout = timeout
         self.environment = environment
+        self.isolate = isolate
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, run, timeout, environment
+        case name, run, timeout, environment, isolate
     }
 
     public init(from decoder: any Decoder) throws {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
-        run = try container.decode([String].self, forKey: .run)
+        isolate = try container.decodeIfPresent(BundleIsolation.self, forKey: .isolate)
+        // A step either runs a command or isolates; `run` may be left out of an `isolate` step.
+        run = try isolate == nil ? container.decode([String].self, forKey: .run) : (container.decodeIfPresent([String].self, forKey: .run) ?? [])
         timeout = try container.decodeIfPresent(Int.self, forKey: .timeout)
         environment = try container.decodeIfPresent([String: String].self, forKey: .environment)
+    }
+}
+
+/// An `isolate:` step: what the local data plane sets up for the workspace.
+///
+/// Limits given here are defaults; the resource's properties `memory_limit_mb`,
+/// `cpu_limit_percent` and `max_processes` override them (0 = unlimited).
+public struct BundleIsolation: Codable, Sendable, Hashable {
+    /// `restricted` (no egress) or `unrestricted` (egress through NAT).
+    public var network: String
+    public var memoryLimitMb: Int?
+    public var cpuLimitPercent: Int?
+    public var maxProcesses: Int?
+    /// TCP ports on the host end of the workspace's veth it may connect to (package mirror, airlock).
+    public var allowedHostPorts: [Int]?
+
+    public static let networkModes = ["restricted", "unrestricted"]
+
+    public init(
+        network: String, memoryLimitMb: Int? = nil, cpuLimitPercent: Int? = nil, maxProcesses: Int? = nil,
+        allowedHostPorts: [Int]? = nil
+    ) {
+        self.network = network
+        self.memoryLimitMb = memoryLimitMb
+        self.cpuLimitPercent = cpuLimitPercent
+        self.maxProcesses = maxProcesses
+        self.allowedHostPorts = allowedHostPorts
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case network
+        case memoryLimitMb = "memory_limit_mb"
+        case cpuLimitPercent = "cpu_limit_percent"
+        case maxProcesses = "max_processes"
+        case allowedHostPorts = "allowed_host_ports"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        network = try container.decode(String.self, forKey: .network)
+        memoryLimitMb = try container.decodeIfPresent(Int.self, forKey: .memoryLimitMb)
+        cpuLimitPercent = try container.decodeIfPresent(Int.self, forKey: .cpuLimitPercent)
+        maxProcesses = try container.decodeIfPresent(Int.self, forKey: .maxProcesses)
+        allowedHostPorts = try container.decodeIfPresent([Int].self, forKey: .allowedHostPorts)
     }
 }
 

@@ -19,6 +19,8 @@ public struct ExecDeployer: Deployer {
     public let extraEnvironment: [String: String]
     /// How long a step has to exit after SIGTERM (timeout or cancellation) before it gets SIGKILL.
     public let terminationGracePeriod: Duration
+    /// Runs `isolate:` steps (the local data plane); nil: such steps fail with the reason.
+    public let isolation: (any IsolationStepRunner)?
     let logger: Logger
 
     /// The most a step may write to `$ENCLAVE_OUTPUTS`; more is reported as a failure.
@@ -34,8 +36,10 @@ public struct ExecDeployer: Deployer {
     ///   - terminationGracePeriod: time between SIGTERM and SIGKILL when a step is stopped.
     public init(
         catalog: BundleCatalog, dataDirectory: String, extraEnvironment: [String: String] = [:],
-        terminationGracePeriod: Duration = .seconds(5), logger: Logger = Logger(label: "enclave.deployer.exec")
+        terminationGracePeriod: Duration = .seconds(5), isolation: (any IsolationStepRunner)? = nil,
+        logger: Logger = Logger(label: "enclave.deployer.exec")
     ) {
+        self.isolation = isolation
         self.catalog = catalog
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
         self.extraEnvironment = extraEnvironment
@@ -116,6 +120,26 @@ public struct ExecDeployer: Deployer {
             if action.steps.count > 1 {
                 await progress("Step '\(step.name)' (\(index + 1)/\(action.steps.count))")
             }
+            if let isolate = step.isolate {
+                guard let isolation else {
+                    return DeploymentResult(
+                        succeeded: false,
+                        message:
+                            "Step '\(step.name)' needs the local data plane (workspace isolation), which this server does not run")
+                }
+                var stepRequest = request
+                stepRequest.parameters.merge(outputs) { _, output in output }
+                let result = try await isolation.isolate(isolate, request: stepRequest, progress: progress)
+                guard result.succeeded else {
+                    return DeploymentResult(succeeded: false, message: "Step '\(step.name)' failed: \(result.message)")
+                }
+                outputs.merge(result.outputs) { _, later in later }
+                continue
+            }
+            // Outputs of earlier steps (an `isolate:` step's uid, addresses) reach later steps as parameters.
+            var stepRequest = request
+            stepRequest.parameters.merge(outputs) { _, output in output }
+            try scratch.write(Data(Self.standardInputDocument(for: stepRequest).description.utf8), to: scratch.parametersPath)
             let outputsPath = scratch.path + "/outputs-\(index).json"
             try scratch.write(Data(), to: outputsPath)
             var environment = baseEnvironment(scratch: scratch)
@@ -123,7 +147,7 @@ public struct ExecDeployer: Deployer {
             environment.merge(step.environment ?? [:]) { _, own in own }
             environment.merge(
                 Self.stepEnvironment(
-                    for: request, dataDirectory: dataDirectory, templateDirectory: bundle.directory,
+                    for: stepRequest, dataDirectory: dataDirectory, templateDirectory: bundle.directory,
                     outputsPath: outputsPath, stepName: step.name)
             ) { _, enclave in enclave }
             let seconds = step.timeout ?? action.timeout ?? BundleAction.defaultTimeoutSeconds

@@ -49,9 +49,32 @@ case "$action" in
     install | upgrade)
         progress "preparing workspace storage"
         umask 027
-        mkdir -p "$ws/shared" "$ws/home" "$ws/imports" "$ws/exports"
-        chmod 0750 "$ws" "$ws/shared" "$ws/home"
-        chmod 0700 "$ws/imports" "$ws/exports"
+        mkdir -p "$ws/shared" "$ws/home" "$ws/imports" "$ws/data" "$ws/exports"
+        # shared: members read and write (setgid keeps the group); home: one private folder per
+        # user; imports and data: read-only for the workspace; exports: written by the airlock only.
+        chmod 0750 "$ws" "$ws/imports" "$ws/data"
+        chmod 2770 "$ws/shared"
+        chmod 0751 "$ws/home"
+        chmod 0700 "$ws/exports"
+        owner="${ENCLAVE_PARAM_WORKSPACE_OWNER_OBJECT_ID:-}"
+        if [ -n "$owner" ]; then
+            require_path_component "Workspace owner id" "$owner"
+            mkdir -p "$ws/home/$owner"
+            chmod 0700 "$ws/home/$owner"
+        fi
+        # The uid/gid come from the isolate step before this one (the local data plane).
+        uid="${ENCLAVE_PARAM_WORKSPACE_UID:-}"
+        gid="${ENCLAVE_PARAM_WORKSPACE_GID:-$uid}"
+        if [ -n "$uid" ]; then
+            case "$uid$gid" in *[!0-9]*) fail "workspace_uid/gid must be numbers, not '$uid'/'$gid'" ;; esac
+            if [ "$(id -u)" = 0 ]; then
+                chown "0:$gid" "$ws" "$ws/home" "$ws/imports" "$ws/data"
+                chown "$uid:$gid" "$ws/shared"
+                [ -z "$owner" ] || chown "$uid:$gid" "$ws/home/$owner"
+            else
+                echo "Not root: storage stays owned by uid $(id -u), not the workspace's uid $uid" >&2
+            fi
+        fi
         write_settings
         write_outputs
         ;;

@@ -1,0 +1,42 @@
+import EnclaveEngine
+import EnclaveLocal
+import EnclaveStore
+
+/// Which host isolation `isolate:` steps get.
+public enum DataPlaneMode: String, Sendable, Hashable {
+    /// Network namespaces, veths, nftables and cgroups on this host (needs root, `ip`, `nft`).
+    case host
+    /// Changes nothing on the host and records allocations only: development and control-plane
+    /// tests. Workspaces are NOT isolated; `/api/health` says so.
+    case simulated
+}
+
+/// The data plane's settings from `enclave serve`'s options.
+public struct DataPlaneSettings: Sendable, Hashable {
+    public var mode: DataPlaneMode
+    /// IPv4 pool of workspace links (default `10.200.0.0/16`).
+    public var addressPool: String
+    /// Prefix of host object names (default `enc`).
+    public var namePrefix: String
+
+    public init(mode: DataPlaneMode = .host, addressPool: String = "10.200.0.0/16", namePrefix: String = "enc") {
+        self.mode = mode
+        self.addressPool = addressPool
+        self.namePrefix = namePrefix
+    }
+
+    /// The data plane for these settings, keeping its allocations in `allocations`.
+    ///
+    /// - Throws: `EnclaveError.unprocessable` for an invalid pool or prefix.
+    func build(allocations: any HostAllocationRepository) throws -> any IsolationStepRunner {
+        let pool = try AddressPool(cidr: addressPool)
+        switch mode {
+        case .host:
+            let configuration = try LocalDataPlaneConfiguration(pool: pool, namePrefix: namePrefix)
+            return LocalDataPlane(configuration: configuration, allocations: allocations)
+        case .simulated:
+            let configuration = try LocalDataPlaneConfiguration(pool: pool, namePrefix: namePrefix, cgroups: nil)
+            return LocalDataPlane(configuration: configuration, network: SimulatedHostNetwork(), allocations: allocations)
+        }
+    }
+}
