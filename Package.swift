@@ -80,10 +80,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The one-host data plane: network namespaces, veths, nftables, uids, cgroup limits.
+        // The one-host data plane: network namespaces, veths, nftables, uids, cgroup limits, supervised workloads.
         .target(
             name: "EnclaveLocal",
-            dependencies: ["EnclaveCore", "EnclaveEngine", "EnclaveStore"],
+            dependencies: [
+                "EnclaveCore", "EnclaveEngine", "EnclaveStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The API contract (openapi.yaml), the wire types shared by server and CLI, and the client.
