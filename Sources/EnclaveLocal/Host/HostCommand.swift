@@ -1,7 +1,8 @@
 // Runs `ip`, `nft` and friends as child processes, off Swift's cooperative pool.
-import Dispatch
 import EnclaveCore
 import Foundation
+import Subprocess
+import SystemPackage
 
 /// A finished host command.
 public struct HostCommandResult: Sendable {
@@ -10,8 +11,8 @@ public struct HostCommandResult: Sendable {
     public var error: String
 }
 
-/// Runs host tools with a fixed environment. Each call waits on a Dispatch thread, so a slow
-/// command never holds one of the cooperative pool's threads.
+/// Runs host tools with a fixed environment, through swift-subprocess: waiting for a command holds
+/// no thread, so many concurrent commands (and the cooperative pool) never starve.
 public struct HostCommand: Sendable {
     /// Where tools are looked up (root's usual sbin folders first).
     public static let searchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"]
@@ -30,11 +31,34 @@ public struct HostCommand: Sendable {
         guard let tool = argv.first, let path = Self.locate(tool) else {
             throw EnclaveError.serviceUnavailable("'\(argv.first ?? "")' is not installed (looked in \(Self.searchPath.joined(separator: ":")))")
         }
-        let arguments = Array(argv.dropFirst())
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.runBlocking(path: path, arguments: arguments, input: input) })
+        let configuration = Configuration(
+            executable: .path(FilePath(path)), arguments: Arguments(Array(argv.dropFirst())),
+            environment: .custom(["PATH": Self.searchPath.joined(separator: ":"), "LANG": "C.UTF-8"]))
+        do {
+            // swift-subprocess waits without holding a thread: blocking Dispatch threads for each command
+            // starved libdispatch's small pool on two cores (the attack tests took minutes).
+            if let input {
+                let result = try await Subprocess.run(
+                    configuration, input: .string(input), output: .string(limit: Self.outputLimit), error: .string(limit: Self.outputLimit))
+                return HostCommandResult(
+                    status: Self.code(result.terminationStatus), output: result.standardOutput, error: result.standardError)
             }
+            let result = try await Subprocess.run(
+                configuration, output: .string(limit: Self.outputLimit), error: .string(limit: Self.outputLimit))
+            return HostCommandResult(
+                status: Self.code(result.terminationStatus), output: result.standardOutput, error: result.standardError)
+        } catch {
+            throw EnclaveError.serviceUnavailable("'\(tool)' could not be started: \(error)")
+        }
+    }
+
+    /// Output beyond this is an error of the command (`nft list ruleset` on a busy host stays far below).
+    static let outputLimit = 16 * 1024 * 1024
+
+    static func code(_ status: TerminationStatus) -> Int32 {
+        switch status {
+        case .exited(let code): Int32(code)
+        case .signaled(let signal): 128 + Int32(signal)
         }
     }
 
@@ -48,37 +72,5 @@ public struct HostCommand: Sendable {
                 "`\(argv.joined(separator: " "))` failed (exit \(result.status)): \(reason.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return result.output
-    }
-
-    private static func runBlocking(path: String, arguments: [String], input: String?) throws -> HostCommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ["PATH": searchPath.joined(separator: ":"), "LANG": "C.UTF-8"]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        try process.run()
-        if let input {
-            try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-        }
-        // Read both pipes to their end before waiting, so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errorData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = stderr.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return HostCommandResult(
-            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-            error: String(decoding: errorData, as: UTF8.self))
     }
 }
