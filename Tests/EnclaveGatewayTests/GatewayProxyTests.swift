@@ -195,6 +195,26 @@ struct GatewayProxyTests {
         }
     }
 
+    @Test func aBrowserWithoutASessionIsSentToSignInAndAnAPIClientGets401() async throws {
+        try await withGateway { enclave, client, _ in
+            let html: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
+            let (status, _, headers) = try await get(client, enclave, "\(Self.svcA)/lab/tree?file=a%20b&x=1", as: nil, headers: html)
+            #expect(status == .seeOther)
+            let location = try #require(headers[.location])
+            #expect(location.hasPrefix("/auth/login?return_to="), "\(location)")
+            let returnTo = URLComponents(string: location)?.queryItems?.first { $0.name == "return_to" }?.value
+            #expect(returnTo == "\(Self.svcA)/lab/tree?file=a%20b&x=1")
+            let api = try await get(client, enclave, "\(Self.svcA)/static", as: nil, headers: [.accept: "application/json"]).0
+            #expect(api == .unauthorized)
+            let bare = try await get(client, enclave, "\(Self.svcA)/static", as: nil).0
+            #expect(bare == .unauthorized)
+            let badToken = try await get(client, enclave, "\(Self.svcA)/static", as: nil, headers: [.accept: "text/html", .authorization: "Bearer x"]).0
+            #expect(badToken == .unauthorized)
+            let signedIn = try await get(client, enclave, "\(Self.svcA)/static", as: TestUsers.researcher, headers: html).0
+            #expect(signedIn == .ok)
+        }
+    }
+
     @Test func encodedSlashesAndDotSegmentsDoNotEscapeTheService() async throws {
         try await withGateway { enclave, client, _ in
             for escape in ["/..%2F..%2F\(F.wsB)/services/\(F.svcB)/static", "/%2e%2e/\(F.svcB)/static", "/a%5C..%5Cstatic"] {

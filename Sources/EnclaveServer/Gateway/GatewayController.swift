@@ -13,7 +13,8 @@ import NIOWebSocket
 /// The gateway's routes, `/workspaces/{ws}/services/{svc}[/user-resources/{ur}]/…`, reverse-proxied to the
 /// upstream the resource's deployer reported (`GatewayOutputs`).
 ///
-/// The caller authenticates as on `/api` (bearer token or session cookie, same middleware) and needs
+/// The caller authenticates as on `/api` (bearer token or session cookie, same middleware; a browser that has
+/// neither is sent to sign in, `SignInRedirectMiddleware`) and needs
 /// `connectWorkspaceService` in the workspace, or `connectUserResource` for a user resource (its owner or a
 /// workspace owner). WebSocket upgrades are decided in `shouldUpgrade`, before any router runs, with the same
 /// checks; a refused upgrade is answered by the router (`WebSocketRefusal`), so it gets the same 401/403/404
@@ -49,6 +50,7 @@ struct GatewayController: Sendable {
     func register(on router: Router<EnclaveRequestContext>) {
         let group = router.group("workspaces")
             .add(middleware: authentication)
+            .add(middleware: SignInRedirectMiddleware())
             .group(context: AuthenticatedContext.self)
             .add(middleware: AuditDenialMiddleware(store: store, environment: environment))
         for method in Self.methods {
