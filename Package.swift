@@ -148,8 +148,9 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth", "EnclaveEngine",
+                "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth", "EnclaveEngine", "EnclaveStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
