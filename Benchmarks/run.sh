@@ -6,10 +6,13 @@
 #   2. operations end to end (POST -> deployed) for N workspaces whose install is a no-op exec, with
 #      2 and 8 workers, plus the exec deployer alone (what spawning the step costs without the API);
 #   3. `enclave serve` cold start to the first 200 from /api/health (fresh and warm data dir), and
-#      idle RSS after start and after a GET load.
+#      idle RSS after start and after a GET load;
+#   4. bearer-token verification cost; 5. the gateway against the tool reached directly and against
+#      nginx as a reverse proxy (enclave-bench gateway; nginx optional).
 #
 # Nothing is installed: wrk must already be there (Debian/Ubuntu: apt-get install wrk).
-# Tunables (environment): ROUNDS DURATION CONNECTIONS OPS INFLIGHT WORKER_COUNTS STARTUP_RUNS PORT_BASE,
+# Tunables (environment): ROUNDS DURATION CONNECTIONS OPS INFLIGHT WORKER_COUNTS STARTUP_RUNS PORT_BASE
+# GATEWAY_SECONDS GATEWAY_BODY_KIB,
 # KEEP=1 (keep the scratch dir with server logs), SKIP_BUILD=1 (reuse the release binaries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -237,3 +240,9 @@ else
     rmdir /sys/fs/cgroup/enclave/bn-ws-* 2>/dev/null || true
     echo "goal: p50 <= 250 ms (sequential)"
 fi
+
+echo "== 6. gateway vs direct vs nginx as a reverse proxy: a ${GATEWAY_BODY_KIB:-16} KiB static body, $CONNECTIONS keep-alive connections"
+# nginx is optional (Debian: apt-get install nginx-light); without it the nginx rows are skipped.
+machine
+"$BIN/enclave-bench" gateway --templates "$TEMPLATES" --connections "$CONNECTIONS" --rounds "$ROUNDS" \
+    --seconds "${GATEWAY_SECONDS:-5}" --body-kib "${GATEWAY_BODY_KIB:-16}" --port-base "$((PORT_BASE + 10))"

@@ -231,10 +231,11 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy)]
     if let provider = deps.identityProvider { services.append(provider) }
     let gateway = gatewayController(deps)
+    let refusal = WebSocketRefusal(responder: router.buildResponder())
     return Application(
         router: router,
         server: .http1WebSocketUpgrade { head, channel, logger in
-            await gateway.shouldUpgrade(head, channel: channel, logger: logger)
+            await gateway.shouldUpgrade(head, channel: channel, logger: logger, refusal: refusal)
         },
         configuration: .init(address: .hostname(deps.configuration.host, port: deps.configuration.port), serverName: "enclave"),
         services: services,

@@ -14,6 +14,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 import Testing
 
@@ -194,6 +195,26 @@ struct GatewayProxyTests {
         }
     }
 
+    @Test func aBrowserWithoutASessionIsSentToSignInAndAnAPIClientGets401() async throws {
+        try await withGateway { enclave, client, _ in
+            let html: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
+            let (status, _, headers) = try await get(client, enclave, "\(Self.svcA)/lab/tree?file=a%20b&x=1", as: nil, headers: html)
+            #expect(status == .seeOther)
+            let location = try #require(headers[.location])
+            #expect(location.hasPrefix("/auth/login?return_to="), "\(location)")
+            let returnTo = URLComponents(string: location)?.queryItems?.first { $0.name == "return_to" }?.value
+            #expect(returnTo == "\(Self.svcA)/lab/tree?file=a%20b&x=1")
+            let api = try await get(client, enclave, "\(Self.svcA)/static", as: nil, headers: [.accept: "application/json"]).0
+            #expect(api == .unauthorized)
+            let bare = try await get(client, enclave, "\(Self.svcA)/static", as: nil).0
+            #expect(bare == .unauthorized)
+            let badToken = try await get(client, enclave, "\(Self.svcA)/static", as: nil, headers: [.accept: "text/html", .authorization: "Bearer x"]).0
+            #expect(badToken == .unauthorized)
+            let signedIn = try await get(client, enclave, "\(Self.svcA)/static", as: TestUsers.researcher, headers: html).0
+            #expect(signedIn == .ok)
+        }
+    }
+
     @Test func encodedSlashesAndDotSegmentsDoNotEscapeTheService() async throws {
         try await withGateway { enclave, client, _ in
             for escape in ["/..%2F..%2F\(F.wsB)/services/\(F.svcB)/static", "/%2e%2e/\(F.svcB)/static", "/a%5C..%5Cstatic"] {
@@ -242,23 +263,61 @@ struct GatewayProxyTests {
         }
     }
 
-    /// hummingbird-websocket answers a refused upgrade with a bare 400 (not 403) and closes: the refusal is what
-    /// is tested here; the HTTP route answers the same request without `Upgrade` with 403.
-    @Test func aWebSocketToAServiceWithoutARoleIsRefused() async throws {
+    /// An upgrade request as a browser or WebSocket client sends it (on a new connection: a refusal closes it),
+    /// answered over plain HTTP when refused.
+    func upgrade(_ port: Int, _ enclave: TestEnclave, _ path: String, as user: User?, headers extra: [(String, String)] = [])
+        async throws -> (HTTPResponse.Status, String)
+    {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)/ws")
+        request.headers.add(contentsOf: [
+            ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("Sec-WebSocket-Version", "13"),
+        ] + extra)
+        if let user { request.headers.add(name: "Authorization", value: try await enclave.bearer(user)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (HTTPResponse.Status(code: Int(response.status.code)), String(buffer: body))
+    }
+
+    @Test func aWebSocketToAServiceWithoutARoleIsRefusedWith403AndAudited() async throws {
         try await withGateway { enclave, _, port in
-            let cases: [(User, String, HTTPFields)] = [
-                (TestUsers.noRole, Self.svcA, [:]), (TestUsers.researcher, Self.svcB, [:]),
-                (TestUsers.researcher, Self.svcA, [.origin: "https://evil.example"]),
+            let cases: [(User, String, [(String, String)])] = [
+                (TestUsers.noRole, Self.svcA, []), (TestUsers.researcher, Self.svcB, []),
+                (TestUsers.researcher2, Self.desktopPath, []),
+                (TestUsers.researcher, Self.svcA, [("Origin", "https://evil.example")]),
             ]
             for (user, path, extra) in cases {
-                var headers = extra
-                headers[.authorization] = try await enclave.bearer(user)
-                await #expect(throws: (any Error).self, "\(user.id) \(path) \(extra)") {
-                    try await WebSocketClient.connect(
-                        url: "ws://127.0.0.1:\(port)\(path)/ws", configuration: .init(additionalHeaders: headers),
-                        logger: Logger(label: "ws-test")
-                    ) { _, _, _ in }
-                }
+                let (status, body) = try await upgrade(port, enclave, path, as: user, headers: extra)
+                #expect(status == .forbidden, "\(user.id) \(path) \(extra): \(body)")
+            }
+            let denials = try await enclave.deps.store.auditRecords(.init(), after: nil, limit: 100).filter { $0.action == .authDenied }
+            for (user, path, _) in cases {
+                #expect(denials.contains { $0.actor.id == user.id && $0.target == "\(path)/ws" }, "no auth.denied for \(user.id) \(path)")
+            }
+        }
+    }
+
+    @Test func aWebSocketWithoutCredentialsIsRefusedWith401() async throws {
+        try await withGateway { enclave, _, port in
+            let (status, body) = try await upgrade(port, enclave, Self.svcA, as: nil)
+            #expect(status == .unauthorized, "\(body)")
+            let (badToken, _) = try await upgrade(port, enclave, Self.svcA, as: nil, headers: [("Authorization", "Bearer nonsense")])
+            #expect(badToken == .unauthorized)
+            let (unknown, _) = try await upgrade(
+                port, enclave, "/workspaces/\(F.wsA)/services/aaaaaaaa-0000-4000-8000-0000000000ff", as: TestUsers.researcher)
+            #expect(unknown == .notFound)
+        }
+    }
+
+    @Test func aWebSocketClientIsRefusedByTheHandshake() async throws {
+        try await withGateway { enclave, _, port in
+            var headers = HTTPFields()
+            headers[.authorization] = try await enclave.bearer(TestUsers.noRole)
+            await #expect(throws: (any Error).self) {
+                try await WebSocketClient.connect(
+                    url: "ws://127.0.0.1:\(port)\(Self.svcA)/ws", configuration: .init(additionalHeaders: headers),
+                    logger: Logger(label: "ws-test")
+                ) { _, _, _ in }
             }
         }
     }

@@ -13,11 +13,12 @@ import NIOWebSocket
 /// The gateway's routes, `/workspaces/{ws}/services/{svc}[/user-resources/{ur}]/…`, reverse-proxied to the
 /// upstream the resource's deployer reported (`GatewayOutputs`).
 ///
-/// The caller authenticates as on `/api` (bearer token or session cookie, same middleware) and needs
+/// The caller authenticates as on `/api` (bearer token or session cookie, same middleware; a browser that has
+/// neither is sent to sign in, `SignInRedirectMiddleware`) and needs
 /// `connectWorkspaceService` in the workspace, or `connectUserResource` for a user resource (its owner or a
 /// workspace owner). WebSocket upgrades are decided in `shouldUpgrade`, before any router runs, with the same
-/// checks; a refused upgrade falls through to the HTTP route, which answers it with the same 401/403/404
-/// (and the same `auth.denied` record).
+/// checks; a refused upgrade is answered by the router (`WebSocketRefusal`), so it gets the same 401/403/404
+/// as over HTTP (and the same `auth.denied` record).
 struct GatewayController: Sendable {
     let access: Access
     let store: any Store
@@ -49,6 +50,7 @@ struct GatewayController: Sendable {
     func register(on router: Router<EnclaveRequestContext>) {
         let group = router.group("workspaces")
             .add(middleware: authentication)
+            .add(middleware: SignInRedirectMiddleware())
             .group(context: AuthenticatedContext.self)
             .add(middleware: AuditDenialMiddleware(store: store, environment: environment))
         for method in Self.methods {
@@ -63,7 +65,7 @@ struct GatewayController: Sendable {
         let path = try GatewayPath.parse(request.uri.string)
         let target = try await resolve(path, user: context.user)
         if Self.isWebSocketUpgrade(request.headers) {
-            // Only upgrades `shouldUpgrade` refused get here.
+            // Only upgrades `shouldUpgrade` refused get here (through `WebSocketRefusal`).
             guard sameOrigin(request.headers, authority: request.head.authority) else {
                 throw EnclaveError.forbidden("A WebSocket from another origin was refused: open the tool through \(publicScheme)://\(publicHost)")
             }
@@ -107,8 +109,8 @@ struct GatewayController: Sendable {
     }
 
     /// Decides a WebSocket upgrade request: gateway paths whose caller may open the resource are relayed to it;
-    /// everything else is left to the HTTP router.
-    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async
+    /// other gateway paths get the router's answer through `refusal` (401, 403…); other paths hummingbird's 400.
+    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger, refusal: WebSocketRefusal) async
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
         guard let target = head.path, target.hasPrefix("/workspaces/") else { return .dontUpgrade }
@@ -127,8 +129,8 @@ struct GatewayController: Sendable {
         switch decided {
         case .success(let decision): (user, path, upstream) = decision
         case .failure(let error):
-            // hummingbird-websocket answers every refused upgrade with a bare 400; the reason is logged here.
             logger.notice("gateway WebSocket refused", metadata: ["path": .string(target), "reason": .string("\(error)")])
+            await refusal.answer(head, channel: channel, logger: logger)
             return .dontUpgrade
         }
         let forwarded = ForwardedHeaders.request(
