@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveGatewayTests",
             dependencies: [
-                "EnclaveGateway", "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveEngine",
+                "EnclaveGateway", "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveEngine", "EnclaveLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -131,6 +131,20 @@ public struct LocalDataPlane: IsolationStepRunner {
             message: "Workspace isolated (\(mode.rawValue)): \(link.workspaceAddress) in \(names.namespace), uid \(uid)")
     }
 
+    /// Where an isolated workspace lives on this host: its host names, /30 link and uid (= gid); nil
+    /// when the workspace has no isolation.
+    public func placement(workspaceId: String) async throws -> (names: WorkspaceHostNames, link: WorkspaceLink, uid: Int)? {
+        let config = configuration
+        guard let linkSlot = try await allocations.slot(kind: config.linkKind, owner: workspaceId),
+            let uidSlot = try await allocations.slot(kind: config.uidKind, owner: workspaceId),
+            let link = config.pool.link(slot: linkSlot), let uid = config.identities.uid(slot: uidSlot)
+        else { return nil }
+        return (WorkspaceHostNames(prefix: config.namePrefix, slot: linkSlot), link, uid)
+    }
+
+    /// Whether this data plane changes the host (false: the simulated one, which records allocations only).
+    public var isSimulated: Bool { network is SimulatedHostNetwork }
+
     /// Stops the workspace's processes and removes its namespace, veth, nft table, cgroups and
     /// allocations. Returns false when there was nothing allocated (already removed).
     public func remove(workspaceId: String) async throws -> Bool {

@@ -110,6 +110,10 @@ public func buildDependencies(
     let fm = FileManager.default
     try fm.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
     let store = try SQLiteStore(path: configuration.databasePath)
+    // DATA becomes traversable (o+x) once workloads run in sandboxes; the database stays private.
+    for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: configuration.databasePath + suffix) {
+        try? fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configuration.databasePath + suffix)
+    }
     let signingKey = try SigningKey.loadOrCreate(dataDir: configuration.dataDir)
     let secrets = SecretBox(key: try DataDirKeys.secretsKey(dataDir: configuration.dataDir))
     // Under --require-mfa: Enclave's own tokens pass with `operator` (minted with the key file by
@@ -152,7 +156,17 @@ public func buildDependencies(
     if let problem = await dataPlane.healthProblem() {
         logger.warning("workspace isolation unavailable; isolate steps will fail", metadata: ["reason": "\(problem)"])
     }
-    let deployer = ExecDeployer(catalog: catalog, dataDirectory: configuration.dataDir, isolation: dataPlane)
+    // One supervisor per server process. Workloads outlive an Enclave stop (nothing stops them on
+    // shutdown): the next start adopts those still running and starts again those that are not.
+    let workloadState = LocalWorkloads.stateDirectory(dataDirectory: configuration.dataDir)
+    let supervisor = Supervisor(stateDirectory: workloadState, logger: logger)
+    if !dataPlane.isSimulated {
+        let recovered = await supervisor.recover()
+        if !recovered.isEmpty { logger.info("workloads recovered", metadata: ["count": "\(recovered.count)"]) }
+    }
+    let workloads = LocalWorkloads(
+        plane: dataPlane, supervisor: supervisor, dataDirectory: configuration.dataDir, stateDirectory: workloadState)
+    let deployer = ExecDeployer(catalog: catalog, dataDirectory: configuration.dataDir, isolation: dataPlane, workloads: workloads)
     let signal = WorkSignal()
     let engine = Engine(
         store: store, deployer: deployer, secrets: secrets,

@@ -117,7 +117,7 @@ struct BuiltInTemplateScriptTests {
             "enclave-builtin-test-" + UUID().uuidString.lowercased())
         deployer = ExecDeployer(
             catalog: BundleCatalog.load(from: BuiltInTemplateTests.templatesRoot.path), dataDirectory: data.path,
-            terminationGracePeriod: .milliseconds(500), isolation: FixedIsolation())
+            terminationGracePeriod: .milliseconds(500), isolation: FixedIsolation(), workloads: SkippedWorkloads())
     }
 
     func run(
@@ -325,4 +325,20 @@ struct FixedIsolation: IsolationStepRunner {
     }
 
     func healthProblem() async -> String? { nil }
+}
+
+/// Workload and tool steps that succeed without installing or starting anything (as the simulated
+/// data plane does), recording what they were asked.
+struct SkippedWorkloads: WorkloadStepRunner {
+    func workload(
+        _ workload: BundleWorkload, request: DeploymentRequest, progress: @escaping @Sendable (String) async -> Void
+    ) async throws -> DeploymentResult {
+        DeploymentResult(succeeded: true, outputs: ["power_state": .string("not_started")], message: "skipped")
+    }
+
+    func tool(
+        _ tool: BundleTool, request: DeploymentRequest, progress: @escaping @Sendable (String) async -> Void
+    ) async throws -> DeploymentResult {
+        DeploymentResult(succeeded: true, message: "skipped")
+    }
 }

@@ -164,7 +164,7 @@ public actor Supervisor {
         let configuration = Configuration(
             executable: program.contains("/") ? .path(FilePath(program)) : .name(program),
             arguments: Arguments(Array(spec.command.dropFirst())),
-            environment: .inherit.updating(environment),
+            environment: spec.inheritsEnvironment == false ? .custom(environment) : .inherit.updating(environment),
             workingDirectory: spec.workingDirectory.map { FilePath($0) },
             platformOptions: options)
         let log = logURL(id)

@@ -12,11 +12,14 @@ public struct WorkloadSpec: Codable, Sendable, Hashable {
     public var restart: RestartPolicy
     /// Seconds between SIGTERM and SIGKILL when stopping (a sandbox's pid 1 ignores SIGTERM).
     public var stopGracePeriod: Double
+    /// false: the process gets `environment` only, not Enclave's own (nil: inherited, then `environment`).
+    public var inheritsEnvironment: Bool?
 
     public init(
         command: [String], environment: [String: String] = [:], workingDirectory: String? = nil, health: HealthCheck? = nil,
-        restart: RestartPolicy = .init(), stopGracePeriod: Double = 5
+        restart: RestartPolicy = .init(), stopGracePeriod: Double = 5, inheritsEnvironment: Bool? = nil
     ) {
+        self.inheritsEnvironment = inheritsEnvironment
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory

@@ -28,7 +28,7 @@ public struct DataPlaneSettings: Sendable, Hashable {
     /// The data plane for these settings, keeping its allocations in `allocations`.
     ///
     /// - Throws: `EnclaveError.unprocessable` for an invalid pool or prefix.
-    func build(allocations: any HostAllocationRepository) throws -> any IsolationStepRunner {
+    func build(allocations: any HostAllocationRepository) throws -> LocalDataPlane {
         let pool = try AddressPool(cidr: addressPool)
         switch mode {
         case .host:

@@ -119,10 +119,15 @@ public struct BundleManifest: Codable, Sendable, Hashable {
                 guard stepNames.insert(step.name).inserted else {
                     throw fail("action '\(actionName)' has two steps named '\(step.name)'")
                 }
-                if let isolation = step.isolate {
-                    guard step.run.isEmpty else {
-                        throw fail("step '\(step.name)' of action '\(actionName)' has both 'run' and 'isolate'; use one per step")
-                    }
+                let kinds = [step.isolate != nil, step.workload != nil, step.tool != nil].filter { $0 }.count
+                guard kinds <= 1, kinds == 0 || step.run.isEmpty else {
+                    throw fail("step '\(step.name)' of action '\(actionName)' combines 'run', 'isolate', 'workload' and 'tool'; use one per step")
+                }
+                if let workload = step.workload {
+                    try workload.validate(step: step.name)
+                } else if let tool = step.tool {
+                    try tool.validate(step: step.name)
+                } else if let isolation = step.isolate {
                     guard BundleIsolation.networkModes.contains(isolation.network) else {
                         throw fail(
                             "step '\(step.name)' asks for network '\(isolation.network)'; use one of: \(BundleIsolation.networkModes.joined(separator: ", "))")
@@ -268,20 +273,27 @@ public struct BundleStep: Codable, Sendable, Hashable {
     /// Instead of `run`: the local data plane isolates the workspace (network namespace, nftables,
     /// uid/gid, cgroup limits) on install/upgrade and removes all of it on uninstall.
     public var isolate: BundleIsolation?
+    /// Instead of `run`: a supervised long-running tool in the workspace's sandbox, started on
+    /// install/upgrade/custom actions and stopped on `uninstall` and `stop`.
+    public var workload: BundleWorkload?
+    /// Instead of `run`: installs tool software once into `DATA/tools/<name>-<version>/`.
+    public var tool: BundleTool?
 
     public init(
         name: String, run: [String], timeout: Int? = nil, environment: [String: String]? = nil,
-        isolate: BundleIsolation? = nil
+        isolate: BundleIsolation? = nil, workload: BundleWorkload? = nil, tool: BundleTool? = nil
     ) {
         self.name = name
         self.run = run
         self.timeout = timeout
         self.environment = environment
         self.isolate = isolate
+        self.workload = workload
+        self.tool = tool
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, run, timeout, environment, isolate
+        case name, run, timeout, environment, isolate, workload, tool
     }
 
     public init(from decoder: any Decoder) throws {
@@ -289,8 +301,11 @@ public struct BundleStep: Codable, Sendable, Hashable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         isolate = try container.decodeIfPresent(BundleIsolation.self, forKey: .isolate)
-        // A step either runs a command or isolates; `run` may be left out of an `isolate` step.
-        run = try isolate == nil ? container.decode([String].self, forKey: .run) : (container.decodeIfPresent([String].self, forKey: .run) ?? [])
+        workload = try container.decodeIfPresent(BundleWorkload.self, forKey: .workload)
+        tool = try container.decodeIfPresent(BundleTool.self, forKey: .tool)
+        // A step either runs a command or is one of the data plane's kinds; those leave out `run`.
+        let special = isolate != nil || workload != nil || tool != nil
+        run = try special ? (container.decodeIfPresent([String].self, forKey: .run) ?? []) : container.decode([String].self, forKey: .run)
         timeout = try container.decodeIfPresent(Int.self, forKey: .timeout)
         environment = try container.decodeIfPresent([String: String].self, forKey: .environment)
     }
@@ -338,6 +353,133 @@ public struct BundleIsolation: Codable, Sendable, Hashable {
         cpuLimitPercent = try container.decodeIfPresent(Int.self, forKey: .cpuLimitPercent)
         maxProcesses = try container.decodeIfPresent(Int.self, forKey: .maxProcesses)
         allowedHostPorts = try container.decodeIfPresent([Int].self, forKey: .allowedHostPorts)
+    }
+}
+
+/// A `workload:` step: a long-running tool (JupyterLab, a desktop) that the local data plane runs in
+/// the workspace's sandbox under its supervisor.
+///
+/// `command`, `environment` values, `health_path` and the credential's `value` may use `{{ name }}`
+/// placeholders: `address`, `port`, `base_path` (the gateway path, `/workspaces/<ws>/services/<svc>/`),
+/// `token` (a random secret kept for the resource), `data_dir`, `tools_dir`, `workspace_dir`, `shared`,
+/// `home`, `resource_id`, `workspace_id`, or any string parameter of the resource.
+public struct BundleWorkload: Codable, Sendable, Hashable {
+    public var command: [String]
+    public var environment: [String: String]?
+    /// The TCP port the tool listens on at the workspace address; the gateway forwards there.
+    public var port: Int
+    /// Path (after `base_path`) whose GET answers below 500 once the tool serves; nil: running is enough.
+    public var healthPath: String?
+    /// `always` (default), `on-failure` or `never`.
+    public var restart: String?
+    /// Seconds a start may take before it counts as failed (default 120).
+    public var startTimeout: Int?
+    /// What the gateway adds to every request so users never see the tool's secret.
+    public var credential: BundleCredential?
+
+    public static let restartModes = ["always", "on-failure", "never"]
+
+    public init(
+        command: [String], environment: [String: String]? = nil, port: Int, healthPath: String? = nil, restart: String? = nil,
+        startTimeout: Int? = nil, credential: BundleCredential? = nil
+    ) {
+        self.command = command
+        self.environment = environment
+        self.port = port
+        self.healthPath = healthPath
+        self.restart = restart
+        self.startTimeout = startTimeout
+        self.credential = credential
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case command, environment, port, restart, credential
+        case healthPath = "health_path"
+        case startTimeout = "start_timeout"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        command = try container.decode([String].self, forKey: .command)
+        environment = try container.decodeIfPresent([String: String].self, forKey: .environment)
+        port = try container.decode(Int.self, forKey: .port)
+        healthPath = try container.decodeIfPresent(String.self, forKey: .healthPath)
+        restart = try container.decodeIfPresent(String.self, forKey: .restart)
+        startTimeout = try container.decodeIfPresent(Int.self, forKey: .startTimeout)
+        credential = try container.decodeIfPresent(BundleCredential.self, forKey: .credential)
+    }
+
+    func validate(step: String) throws {
+        func fail(_ message: String) -> EnclaveError { .unprocessable("Invalid bundle.yaml: step '\(step)' \(message)") }
+        guard let program = command.first, !program.isEmpty else { throw fail("has an empty workload 'command'") }
+        guard (1...65535).contains(port) else { throw fail("has port \(port), which is not a TCP port (1–65535)") }
+        if let restart, !Self.restartModes.contains(restart) {
+            throw fail("has restart '\(restart)'; use one of: \(Self.restartModes.joined(separator: ", "))")
+        }
+        if let startTimeout, startTimeout <= 0 { throw fail("has start_timeout \(startTimeout); it must be positive") }
+        if let credential, (credential.header == nil) == (credential.query == nil) {
+            throw fail("has a credential that needs exactly one of 'header' and 'query'")
+        }
+    }
+}
+
+/// `{header: Authorization, value: "token {{ token }}"}` or `{query: token, value: "{{ token }}"}`.
+public struct BundleCredential: Codable, Sendable, Hashable {
+    public var header: String?
+    public var query: String?
+    public var value: String
+
+    public init(header: String? = nil, query: String? = nil, value: String) {
+        self.header = header
+        self.query = query
+        self.value = value
+    }
+}
+
+/// A `tool:` step: software installed once into `DATA/tools/<name>-<version>/` and shared read-only by
+/// every workspace's sandbox. `pip` packages go into a venv there (the machine's configured index);
+/// `debian` packages are installed with apt-get when Enclave runs as root.
+public struct BundleTool: Codable, Sendable, Hashable {
+    public var name: String
+    public var version: String
+    public var pip: [String]?
+    public var debian: [String]?
+
+    public init(name: String, version: String, pip: [String]? = nil, debian: [String]? = nil) {
+        self.name = name
+        self.version = version
+        self.pip = pip
+        self.debian = debian
+    }
+
+    /// The folder under `DATA/tools`.
+    public var folderName: String { "\(name)-\(version)" }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, version, pip, debian
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        version = try container.decode(String.self, forKey: .version)
+        pip = try container.decodeIfPresent([String].self, forKey: .pip)
+        debian = try container.decodeIfPresent([String].self, forKey: .debian)
+    }
+
+    func validate(step: String) throws {
+        func fail(_ message: String) -> EnclaveError { .unprocessable("Invalid bundle.yaml: step '\(step)' \(message)") }
+        let safe: (String) -> Bool = { text in
+            !text.isEmpty && text.first != "." && text.first != "-"
+                && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        }
+        guard safe(name), safe(version) else { throw fail("has tool name '\(name)' or version '\(version)' that is not a plain folder name") }
+        guard !(pip ?? []).isEmpty || !(debian ?? []).isEmpty else { throw fail("installs nothing: give 'pip' or 'debian' packages") }
+        for package in (pip ?? []) + (debian ?? []) where package.isEmpty || package.hasPrefix("-") {
+            throw fail("has package '\(package)'; options are not allowed, only package names and versions")
+        }
     }
 }
 

@@ -21,6 +21,8 @@ public struct ExecDeployer: Deployer {
     public let terminationGracePeriod: Duration
     /// Runs `isolate:` steps (the local data plane); nil: such steps fail with the reason.
     public let isolation: (any IsolationStepRunner)?
+    /// Runs `workload:` and `tool:` steps; nil: such steps fail with the reason.
+    public let workloads: (any WorkloadStepRunner)?
     let logger: Logger
 
     /// The most a step may write to `$ENCLAVE_OUTPUTS`; more is reported as a failure.
@@ -37,9 +39,10 @@ public struct ExecDeployer: Deployer {
     public init(
         catalog: BundleCatalog, dataDirectory: String, extraEnvironment: [String: String] = [:],
         terminationGracePeriod: Duration = .seconds(5), isolation: (any IsolationStepRunner)? = nil,
-        logger: Logger = Logger(label: "enclave.deployer.exec")
+        workloads: (any WorkloadStepRunner)? = nil, logger: Logger = Logger(label: "enclave.deployer.exec")
     ) {
         self.isolation = isolation
+        self.workloads = workloads
         self.catalog = catalog
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
         self.extraEnvironment = extraEnvironment
@@ -119,6 +122,28 @@ public struct ExecDeployer: Deployer {
             metadata["bundle_step"] = "\(step.name)"
             if action.steps.count > 1 {
                 await progress("Step '\(step.name)' (\(index + 1)/\(action.steps.count))")
+            }
+            if step.workload != nil || step.tool != nil {
+                guard let workloads else {
+                    return DeploymentResult(
+                        succeeded: false,
+                        message: "Step '\(step.name)' needs the local data plane (workloads and tools), which this server does not run")
+                }
+                var stepRequest = request
+                stepRequest.parameters.merge(outputs) { _, output in output }
+                let result =
+                    if let workload = step.workload {
+                        try await workloads.workload(workload, request: stepRequest, progress: progress)
+                    } else if let tool = step.tool {
+                        try await workloads.tool(tool, request: stepRequest, progress: progress)
+                    } else {
+                        DeploymentResult(succeeded: false, message: "unreachable")
+                    }
+                guard result.succeeded else {
+                    return DeploymentResult(succeeded: false, message: "Step '\(step.name)' failed: \(result.message)")
+                }
+                outputs.merge(result.outputs) { _, later in later }
+                continue
             }
             if let isolate = step.isolate {
                 guard let isolation else {

@@ -1,0 +1,73 @@
+// The command line that runs a workload inside its workspace: cgroup, network namespace, uid, bubblewrap.
+
+/// How a workload is confined: placed in the workspace's cgroups, entered into its network namespace,
+/// switched to the workspace uid/gid with no capabilities and no new privileges, then under bubblewrap
+/// with a read-only system, a private /tmp, its own pid namespace, the workspace's `shared` and `home`
+/// writable, `DATA/tools` read-only and the rest of `DATA` hidden.
+///
+/// bubblewrap runs as the workspace uid (in a user namespace), not as root: as root it would keep
+/// root's files writable. Its pid 1 ignores SIGTERM, so stopping ends with SIGKILL to the group.
+public struct Sandbox: Sendable, Hashable {
+    public var namespace: String
+    public var uid: Int
+    /// `cgroup.procs` files the process joins before anything else starts.
+    public var cgroupProcs: [String]
+    public var dataDirectory: String
+    public var workspaceDirectory: String
+    public var workingDirectory: String
+
+    public init(namespace: String, uid: Int, cgroupProcs: [String], dataDirectory: String, workspaceDirectory: String, workingDirectory: String) {
+        self.namespace = namespace
+        self.uid = uid
+        self.cgroupProcs = cgroupProcs
+        self.dataDirectory = dataDirectory
+        self.workspaceDirectory = workspaceDirectory
+        self.workingDirectory = workingDirectory
+    }
+
+    /// The tools the wrapper needs, by absolute path; nil with the missing one's name.
+    public static func tools() -> Result<(sh: String, ip: String, setpriv: String, bwrap: String), SandboxError> {
+        var found: [String] = []
+        for tool in ["sh", "ip", "setpriv", "bwrap"] {
+            guard let path = HostCommand.locate(tool) else {
+                return .failure(SandboxError(message: "'\(tool)' is not installed; workloads need sh, ip, setpriv and bwrap (apt-get install bubblewrap)"))
+            }
+            found.append(path)
+        }
+        return .success((found[0], found[1], found[2], found[3]))
+    }
+
+    /// argv running `command` confined.
+    public func argv(_ command: [String]) -> Result<[String], SandboxError> {
+        let tools: (sh: String, ip: String, setpriv: String, bwrap: String)
+        switch Self.tools() {
+        case .success(let found): tools = found
+        case .failure(let error): return .failure(error)
+        }
+        // sh writes its own pid to each cgroup.procs, then execs: every later process starts inside.
+        let joinCgroups = #"while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@""#
+        var argv = [tools.sh, "-c", joinCgroups, "enclave-workload"] + cgroupProcs + ["--"]
+        argv += [tools.ip, "netns", "exec", namespace]
+        argv += [
+            tools.setpriv, "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            "--no-new-privs",
+        ]
+        let ws = workspaceDirectory
+        argv += [
+            tools.bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/root",
+            "--tmpfs", dataDirectory,
+            "--ro-bind", "\(dataDirectory)/tools", "\(dataDirectory)/tools",
+            "--bind", "\(ws)/shared", "\(ws)/shared",
+            "--bind", "\(ws)/home", "\(ws)/home",
+            "--dev", "/dev", "--proc", "/proc",
+            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            "--chdir", workingDirectory, "--",
+        ]
+        return .success(argv + command)
+    }
+}
+
+public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
