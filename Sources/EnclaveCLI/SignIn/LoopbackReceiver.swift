@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import NIOHTTP1
 import NIOPosix
 
@@ -77,7 +78,11 @@ public enum LoopbackReceiver {
     private static func serve<T: Sendable>(
         _ connection: Connection, path: String, judge: @Sendable ([String: String]) -> Result<T, CLIError>
     ) async -> Result<T, CLIError>? {
-        try? await withTaskCancellationHandler {
+        // The verdict is kept apart from the connection: if the browser closes first and writing the page
+        // or closing the connection throws, the verdict still ends the wait (a loaded CI run otherwise
+        // waited out the whole timeout after answering a forged state with 400).
+        let decided = Mutex<Result<T, CLIError>?>(nil)
+        let served: Result<T, CLIError>?? = try? await withTaskCancellationHandler {
             try await connection.executeThenClose { input, output in
                 var head: HTTPRequestHead?
                 for try await part in input {
@@ -94,6 +99,7 @@ public enum LoopbackReceiver {
                         var query: [String: String] = [:]
                         for item in components?.queryItems ?? [] where query[item.name] == nil { query[item.name] = item.value ?? "" }
                         let result = judge(query)
+                        decided.withLock { $0 = result }
                         switch result {
                         case .success:
                             try await respond(
@@ -112,6 +118,7 @@ public enum LoopbackReceiver {
         } onCancel: {
             connection.channel.close(promise: nil)
         }
+        return decided.withLock { $0 } ?? served ?? nil
     }
 
     private static func respond(
