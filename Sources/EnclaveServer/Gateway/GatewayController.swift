@@ -30,6 +30,16 @@ struct GatewayController: Sendable {
     /// `http` or `https`, and host[:port], of the public URL (for `X-Forwarded-*` and the Origin check).
     let publicScheme: String
     let publicHost: String
+    /// Decisions of `resolve` for a few seconds, by user (with their core roles) and resource: a page load
+    /// fetches dozens of assets, and each would otherwise read the workspace, the service, the roles and
+    /// unseal the credential again. A role removed or a resource disabled takes effect within `targetTTL`.
+    let targets = BoundedCache<String, CachedTarget>(capacity: 10_000)
+    static let targetTTL: Double = 2
+
+    struct CachedTarget: Sendable {
+        var target: GatewayTarget
+        var expires: Double
+    }
 
     static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
 
@@ -84,6 +94,15 @@ struct GatewayController: Sendable {
 
     /// Authorises `user` for the resource `path` names and returns where its traffic goes.
     func resolve(_ path: GatewayPath, user: User) async throws -> GatewayTarget {
+        let key = "\(user.id)|\(user.roles.joined(separator: ","))|\(path.resourcePath)"
+        let now = environment.now()
+        if let cached = targets.value(for: key), cached.expires > now { return cached.target }
+        let target = try await resolveUncached(path, user: user)
+        targets.set(CachedTarget(target: target, expires: now + Self.targetTTL), for: key)
+        return target
+    }
+
+    private func resolveUncached(_ path: GatewayPath, user: User) async throws -> GatewayTarget {
         let (workspace, actor) = try await access.workspace(path.workspaceId, user: user)
         let service = try await access.service(path.serviceId, in: workspace)
         var resource = service
