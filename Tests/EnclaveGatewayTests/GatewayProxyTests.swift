@@ -215,6 +215,20 @@ struct GatewayProxyTests {
         }
     }
 
+    @Test func aRemovedRoleStopsOpeningTheServiceWithinTheDecisionCacheTTL() async throws {
+        try await withGateway { enclave, client, _ in
+            #expect(try await get(client, enclave, "\(Self.svcA)/static", as: TestUsers.researcher2).0 == .ok)
+            var changes = ChangeSet()
+            changes.unassignRoles = [RoleAssignment(workspaceId: F.wsA, userId: TestUsers.researcher2.id, role: .researcher)]
+            try await enclave.deps.store.commit(changes)
+            // Decisions are cached for a short time (a page load fetches many assets); after it, the role is gone.
+            try await Task.sleep(for: .seconds(2.2))
+            #expect(try await get(client, enclave, "\(Self.svcA)/static", as: TestUsers.researcher2).0 == .forbidden)
+            // Another user's cached decision is not shared: the owner is still let in.
+            #expect(try await get(client, enclave, "\(Self.svcA)/static", as: TestUsers.owner).0 == .ok)
+        }
+    }
+
     @Test func encodedSlashesAndDotSegmentsDoNotEscapeTheService() async throws {
         try await withGateway { enclave, client, _ in
             for escape in ["/..%2F..%2F\(F.wsB)/services/\(F.svcB)/static", "/%2e%2e/\(F.svcB)/static", "/a%5C..%5Cstatic"] {
