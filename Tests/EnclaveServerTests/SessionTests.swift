@@ -182,7 +182,7 @@ struct SessionTests {
         let user = TestUsers.researcher
         for (cookie, created) in [("idle", 1000.0), ("long", 1000.0)] {
             try await enclave.deps.store.createSession(
-                BrowserSession(id: SessionManager.hash(cookie), user: user, amr: [], csrf: "c", issuer: "i", idToken: nil, createdAt: created),
+                BrowserSession(id: SecretToken.sha256Hex(cookie), user: user, amr: [], csrf: "c", issuer: "i", idToken: nil, createdAt: created),
                 audit: [])
         }
         clock.now = 1000 + 1700

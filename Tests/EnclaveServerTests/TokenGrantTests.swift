@@ -132,7 +132,7 @@ struct TokenGrantTests {
         try await withAPI(workers: 0) { api in
             let secret = "s3cret-\(UUID().uuidString)"
             let client = AutomationClient(
-                id: "ci-pipeline", name: "CI pipeline", secretHash: SessionManager.hash(secret), roles: ["TREUser"], createdAt: 0)
+                id: "ci-pipeline", name: "CI pipeline", secretHash: SecretToken.sha256Hex(secret), roles: ["TREUser"], createdAt: 0)
             try await api.enclave.deps.store.createClient(
                 client, audit: AuditEntry(id: UUID().uuidString, time: 0, actor: .system, action: .clientUpdate, target: "/oidc/clients/ci-pipeline"))
             let basic = "Basic " + Data("ci-pipeline:\(secret)".utf8).base64EncodedString()

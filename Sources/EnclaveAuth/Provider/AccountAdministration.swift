@@ -175,9 +175,9 @@ public struct AccountAdministration: Sendable {
     }
 
     static func newInvitation(for userId: String, now: Double) -> (Invitation, token: String) {
-        let token = BuiltInProvider.randomToken()
+        let token = SecretToken.random()
         let invitation = Invitation(
-            userId: userId, tokenHash: BuiltInProvider.hashRecoveryCode(token), issuedAt: now, expiresAt: now + Invitation.lifetime)
+            userId: userId, tokenHash: SecretToken.sha256Hex(token), issuedAt: now, expiresAt: now + Invitation.lifetime)
         return (invitation, token)
     }
 

@@ -25,7 +25,7 @@ extension BuiltInProvider {
         guard counted.allowed else {
             throw EnclaveError.tooManyRequests("Too many attempts from this address: wait a minute and try again")
         }
-        let hash = Self.hashRecoveryCode(token)
+        let hash = SecretToken.sha256Hex(token)
         let invitation = try await store.invitation(tokenHash: hash)
         var account: UserAccount?
         if let invitation { account = try await store.user(id: invitation.userId) }
@@ -35,8 +35,8 @@ extension BuiltInProvider {
             throw EnclaveError.forbidden(refusal.message)
         }
         guard let account else { throw EnclaveError.forbidden(Invitation.Refusal.accountUnavailable.message) }
-        let flowId = Self.randomToken()
-        let csrf = Self.randomToken()
+        let flowId = SecretToken.random()
+        let csrf = SecretToken.random()
         let step = SignInStep.invitation(username: account.username, error: nil)
         flows[flowId] = Flow(csrf: csrf, request: nil, step: step, invitationHash: hash, createdAt: time)
         return (flowId, csrf, step)

@@ -1,7 +1,6 @@
 public import EnclaveCore
 import Foundation
 import EnclaveStore
-import Crypto
 
 /// RFC 8628 §3.2: what `/oidc/device_authorization` answers.
 public struct DeviceAuthorizationResponse: Codable, Sendable {
@@ -33,8 +32,8 @@ extension BuiltInProvider {
             preferredUsername: account.username, nonce: nonce)
         var refreshToken = refresh
         if refreshToken == nil, !settings.clientsWithoutRefresh.contains(clientId) {
-            let text = Self.randomToken()
-            let first = settings.refreshTokens.first(id: Self.hash(text), userId: account.id, clientId: clientId, amr: amr, now: time)
+            let text = SecretToken.random()
+            let first = settings.refreshTokens.first(id: SecretToken.sha256Hex(text), userId: account.id, clientId: clientId, amr: amr, now: time)
             try await store.saveRefreshToken(first, audit: [])
             refreshToken = text
         }
@@ -50,14 +49,14 @@ extension BuiltInProvider {
     /// account gets nothing and changed roles take effect.
     public func refresh(token: String, clientId: String, address: String) async throws -> TokenResponse {
         let time = now()
-        let id = Self.hash(token)
+        let id = SecretToken.sha256Hex(token)
         guard let current = try await store.refreshToken(id: id) else { throw Self.invalidGrant }
         guard let account = try await store.user(id: current.userId), account.enabled else {
             _ = try await store.revokeRefreshFamily(ofToken: id, at: time, audit: [])
             throw Self.invalidGrant
         }
-        let next = Self.randomToken()
-        let nextId = Self.hash(next)
+        let next = SecretToken.random()
+        let nextId = SecretToken.sha256Hex(next)
         let policy = settings.refreshTokens
         let refreshAudit = audit(
             .tokenRefresh, account, outcome: .success, details: ["client": .string(clientId), "family": .string(String(current.family.prefix(12)))],
@@ -84,7 +83,7 @@ extension BuiltInProvider {
     /// Tokens for an automation client that proved its secret: its roles, `amr: ["client"]`, no refresh token.
     public func clientCredentials(clientId: String, secret: String, address: String) async throws -> TokenResponse {
         let client = try await store.client(id: clientId)
-        let matches = client.map { ConstantTime.equals($0.secretHash, Self.hash(secret)) } ?? false
+        let matches = client.map { ConstantTime.equals($0.secretHash, SecretToken.sha256Hex(secret)) } ?? false
         let actor = AuditActor(id: "client:\(clientId.prefix(64))", name: client?.name ?? "")
         guard let client, matches, client.enabled else {
             let reason = client == nil ? "unknown client" : (matches ? "client disabled" : "wrong secret")
@@ -120,8 +119,8 @@ extension BuiltInProvider {
         var generator = SystemRandomNumberGenerator()
         var userCode = DeviceGrant.makeUserCode(using: &generator)
         while userCodes[userCode] != nil { userCode = DeviceGrant.makeUserCode(using: &generator) }
-        let deviceCode = Self.randomToken()
-        let key = Self.hash(deviceCode)
+        let deviceCode = SecretToken.random()
+        let key = SecretToken.sha256Hex(deviceCode)
         devices[key] = DeviceGrant(clientId: clientId, userCode: userCode, createdAt: now())
         userCodes[userCode] = key
         let uri = "\(settings.issuer)/device"
@@ -139,8 +138,8 @@ extension BuiltInProvider {
         else {
             throw .badRequest("That code is not valid or has expired: check the code in your terminal, or run `enclave login` again")
         }
-        let flowId = Self.randomToken()
-        let csrf = Self.randomToken()
+        let flowId = SecretToken.random()
+        let csrf = SecretToken.random()
         flows[flowId] = Flow(
             csrf: csrf, request: nil, step: .password(error: nil), createdAt: now(), deviceUserCode: userCode)
         return (flowId, csrf, .password(error: nil))
@@ -161,7 +160,7 @@ extension BuiltInProvider {
 
     /// One poll of the token endpoint with a device code: tokens once approved, else the RFC 8628 error.
     public func pollDevice(deviceCode: String, clientId: String) async throws -> TokenResponse {
-        let key = Self.hash(deviceCode)
+        let key = SecretToken.sha256Hex(deviceCode)
         guard let grant = devices[key] else {
             throw OAuthError(error: "expired_token", description: "the device code is unknown or expired: start again")
         }
@@ -189,7 +188,7 @@ extension BuiltInProvider {
     /// RFC 7009: revokes the family of a refresh token. Unknown tokens are not an error (§2.2), and a token
     /// of another client is left alone.
     public func revoke(token: String, clientId: String, address: String) async throws {
-        let id = Self.hash(token)
+        let id = SecretToken.sha256Hex(token)
         guard let current = try await store.refreshToken(id: id), ConstantTime.equals(current.clientId, clientId) else { return }
         let actor = try await store.user(id: current.userId).map { AuditActor($0.user) } ?? AuditActor(id: current.userId, name: "")
         _ = try await store.revokeRefreshFamily(
@@ -222,8 +221,4 @@ extension BuiltInProvider {
         return components.string ?? postLogoutRedirectURI
     }
 
-    /// Hex SHA-256: how refresh tokens, device codes and client secrets are kept.
-    static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -1,7 +1,6 @@
 public import EnclaveCore
 public import EnclaveStore
 public import Foundation
-import Crypto
 
 /// Settings of the built-in identity provider.
 public struct BuiltInProviderSettings: Sendable {
@@ -172,8 +171,8 @@ public actor BuiltInProvider {
     /// Starts a sign-in flow: its id (the cookie), its CSRF token and the first page.
     public func begin(_ request: AuthorizeRequest) -> (flowId: String, csrf: String, step: SignInStep) {
         purge()
-        let flowId = Self.randomToken()
-        let csrf = Self.randomToken()
+        let flowId = SecretToken.random()
+        let csrf = SecretToken.random()
         flows[flowId] = Flow(csrf: csrf, request: request, step: .password(error: nil), createdAt: now())
         return (flowId, csrf, .password(error: nil))
     }
@@ -252,8 +251,8 @@ public actor BuiltInProvider {
             // The first step that identifies the user starts a new flow id and CSRF token.
             var id = flowId
             if wasAnonymous, flow.userId != nil {
-                id = Self.randomToken()
-                flow.csrf = Self.randomToken()
+                id = SecretToken.random()
+                flow.csrf = SecretToken.random()
             }
             flows[id] = flow
             return (id, flow.csrf, step)
@@ -289,7 +288,7 @@ public actor BuiltInProvider {
             let recovery = Self.recoveryCodes()
             account.totpSecretSealed = try secrets.seal(["totp": .string(secret)])
             account.totpLastStep = step
-            account.recoveryCodeHashes = recovery.map(Self.hashRecoveryCode)
+            account.recoveryCodeHashes = recovery.map(SecretToken.sha256Hex)
             try await store.updateUser(account, audit: [audit(.userMFAEnroll, account, outcome: .success, address: address)])
             flow.pendingSecret = nil
             return .recoveryCodes(recovery)
@@ -358,7 +357,7 @@ public actor BuiltInProvider {
             try await store.updateUser(account, audit: [])
             return true
         }
-        let typed = Self.hashRecoveryCode(code.filter { !$0.isWhitespace }.lowercased())
+        let typed = SecretToken.sha256Hex(code.filter { !$0.isWhitespace }.lowercased())
         if let index = account.recoveryCodeHashes.firstIndex(where: { ConstantTime.equals($0, typed) }) {
             account.recoveryCodeHashes.remove(at: index)
             account.lockout = settings.lockout.afterSuccess(account.lockout)
@@ -392,7 +391,7 @@ public actor BuiltInProvider {
             return try await approveDevice(userCode: userCode, account: account, amr: amr)
         }
         guard let request = flow.request else { return .done("Signed in.") }
-        let code = Self.randomToken()
+        let code = SecretToken.random()
         codes[code] = AuthorizationCode(
             clientId: request.clientId, redirectURI: request.redirectURI, codeChallenge: request.codeChallenge,
             userId: account.id, amr: amr, nonce: request.nonce, issuedAt: now())
@@ -437,19 +436,19 @@ public actor BuiltInProvider {
     public func setupTokenIfNeeded() async throws -> String? {
         let admins = try await store.users().filter { $0.enabled && $0.passwordHash != nil && $0.roles.contains(CoreRole.treAdmin.rawValue) }
         guard admins.isEmpty else { return nil }
-        let token = Self.randomToken()
-        setupToken = (Self.hashRecoveryCode(token), now() + 3600)
+        let token = SecretToken.random()
+        setupToken = (SecretToken.sha256Hex(token), now() + 3600)
         return token
     }
 
     /// Opens the setup page for a valid setup token (single use: the token is spent when the flow starts).
     public func beginSetup(token: String) throws(EnclaveError) -> (flowId: String, csrf: String, step: SignInStep) {
-        guard let setup = setupToken, now() < setup.expires, ConstantTime.equals(Self.hashRecoveryCode(token), setup.hash) else {
+        guard let setup = setupToken, now() < setup.expires, ConstantTime.equals(SecretToken.sha256Hex(token), setup.hash) else {
             throw .forbidden("This setup link is invalid, used or expired: restart `enclave serve` for a new one, or use `enclave users add`")
         }
         setupToken = nil
-        let flowId = Self.randomToken()
-        let csrf = Self.randomToken()
+        let flowId = SecretToken.random()
+        let csrf = SecretToken.random()
         flows[flowId] = Flow(csrf: csrf, request: nil, step: .setup(error: nil), createdAt: now())
         return (flowId, csrf, .setup(error: nil))
     }
@@ -498,11 +497,6 @@ public actor BuiltInProvider {
         if addressCounters.count > 10_000 { addressCounters.removeAll() }
     }
 
-    /// 32 random bytes, base64url.
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return PKCE.base64URL(Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }))
-    }
 
     /// Ten codes like `k3q9-x7mp-2dwa`: 60 bits each, enough against online guessing under lockout.
     static func recoveryCodes() -> [String] {
@@ -514,9 +508,6 @@ public actor BuiltInProvider {
         }
     }
 
-    static func hashRecoveryCode(_ code: String) -> String {
-        SHA256.hash(data: Data(code.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 /// An authorization request error sent back to the (registered) redirect URI, as RFC 6749 §4.1.2.1 says.

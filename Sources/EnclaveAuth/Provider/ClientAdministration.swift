@@ -1,7 +1,6 @@
 public import EnclaveCore
 public import EnclaveStore
 public import Foundation
-import Crypto
 
 /// What an operator does to automation clients (`enclave clients …`): register one with roles (its secret
 /// is shown once and only its hash kept), list, disable, enable, replace the secret. Each change is audited.
@@ -23,9 +22,9 @@ public struct ClientAdministration: Sendable {
         for role in roles where CoreRole(rawValue: role) == nil {
             throw EnclaveError.badRequest("Unknown role '\(role)': core roles are TREAdmin and TREUser")
         }
-        let secret = Self.newSecret()
+        let secret = SecretToken.random()
         let client = AutomationClient(
-            id: id, name: name.isEmpty ? id : name, secretHash: Self.hash(secret), roles: roles, createdAt: now())
+            id: id, name: name.isEmpty ? id : name, secretHash: SecretToken.sha256Hex(secret), roles: roles, createdAt: now())
         try await store.createClient(client, audit: entry(client, ["change": "registered", "roles": .array(roles.map(JSONValue.string))]))
         return (client, secret)
     }
@@ -42,8 +41,8 @@ public struct ClientAdministration: Sendable {
     /// A new secret; the old one stops working at once.
     public func rotateSecret(_ id: String) async throws -> String {
         var client = try await existing(id)
-        let secret = Self.newSecret()
-        client.secretHash = Self.hash(secret)
+        let secret = SecretToken.random()
+        client.secretHash = SecretToken.sha256Hex(secret)
         try await store.updateClient(client, audit: [entry(client, ["change": "secret replaced"])])
         return secret
     }
@@ -59,12 +58,5 @@ public struct ClientAdministration: Sendable {
             target: "/oidc/clients/\(client.id)", details: .object(details))
     }
 
-    static func newSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return PKCE.base64URL(Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }))
-    }
 
-    static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -1,7 +1,6 @@
 public import EnclaveCore
 public import EnclaveStore
 public import Foundation
-import Crypto
 
 /// Which provider the portal signs users in with: an external one when configured, else the built-in one.
 public enum SessionSignIn: Sendable {
@@ -70,10 +69,10 @@ public actor SessionManager {
     /// Starts a sign-in: the pending sign-in's cookie value and where to send the browser.
     public func begin(returnTo: String?) async throws -> (cookie: String, location: String) {
         purge()
-        let cookie = Self.random()
-        let pkceVerifier = Self.random()
+        let cookie = SecretToken.random()
+        let pkceVerifier = SecretToken.random()
         let login = PendingSignIn(
-            state: Self.random(), verifier: pkceVerifier, nonce: Self.random(), returnTo: Self.safeReturnPath(returnTo),
+            state: SecretToken.random(), verifier: pkceVerifier, nonce: SecretToken.random(), returnTo: Self.safeReturnPath(returnTo),
             createdAt: now())
         let authorization: String
         var parameters = [
@@ -135,9 +134,9 @@ public actor SessionManager {
             try await refuse("the id token's nonce does not match", address: address)
             throw EnclaveError.badRequest("The sign-in answer was not made for this browser: sign in again")
         }
-        let cookie = Self.random()
+        let cookie = SecretToken.random()
         let session = BrowserSession(
-            id: Self.hash(cookie), user: user, amr: Self.strings("amr", in: accessToken), csrf: Self.random(),
+            id: SecretToken.sha256Hex(cookie), user: user, amr: Self.strings("amr", in: accessToken), csrf: SecretToken.random(),
             issuer: Self.claim("iss", in: accessToken) ?? "", idToken: idToken, createdAt: now())
         try await store.recordUserSeen(user, now: now())
         try await store.createSession(
@@ -188,7 +187,7 @@ public actor SessionManager {
     /// The live session a cookie names, or nil. A session past its idle or absolute limit is ended (and
     /// audited) here; an active one records the activity at most once per `touchInterval`.
     public func session(cookie: String) async throws -> BrowserSession? {
-        guard cookie.count <= 128, let session = try await store.session(id: Self.hash(cookie)) else { return nil }
+        guard cookie.count <= 128, let session = try await store.session(id: SecretToken.sha256Hex(cookie)) else { return nil }
         let time = now()
         switch policy.state(of: session, now: time) {
         case .ended:
@@ -256,7 +255,7 @@ public actor SessionManager {
     private func refuse(_ reason: String, address: String) async throws {
         try await store.appendAudit([
             AuditEntry(
-                id: UUID().uuidString.lowercased(), time: now(), actor: AuditActor(id: "anonymous", name: ""), action: .signInRefused,
+                id: UUID().uuidString.lowercased(), time: now(), actor: BuiltInProvider.anonymous, action: .signInRefused,
                 target: "/auth/callback", outcome: .denied, details: ["reason": .string(reason), "address": .string(address)])
         ])
     }
@@ -277,24 +276,12 @@ public actor SessionManager {
         if pending.count > 10_000 { pending.removeAll() }
     }
 
-    static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return PKCE.base64URL(Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }))
-    }
 
-    public static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 
-    /// A claim of a token whose signature was already verified (never called on an unverified token).
+    /// The claims of a token whose signature was already verified (never called on an unverified token),
+    /// through the same parse the verifier uses.
     static func payload(_ token: String) -> [String: JSONValue] {
-        let parts = token.split(separator: ".")
-        var text = String(parts.count == 3 ? parts[1] : "").replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
-        guard parts.count == 3, let data = Data(base64Encoded: text),
-            case .object(let claims)? = try? JSONDecoder().decode(JSONValue.self, from: data)
-        else { return [:] }
-        return claims
+        (try? UnverifiedToken(token))?.claims ?? [:]
     }
 
     static func claim(_ name: String, in token: String) -> String? {

@@ -244,18 +244,12 @@ struct OIDCController {
 
     /// A sign-in page; `redirectURI` is the flow's client redirect URI, which its forms may end at.
     private func html(_ text: String, status: HTTPResponse.Status = .ok, cookie: String? = nil, redirectURI: String? = nil) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy(redirectURI: redirectURI)
-        if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
-        // Setup and invitation pages have their token in the URL: never send it on as a Referer.
-        if let referrerPolicy = HTTPField.Name("Referrer-Policy") { headers[referrerPolicy] = "no-referrer" }
+        var response = SignInPage.response(text, status: status, redirectURI: redirectURI)
         if let cookie {
             let secure = issuer.hasPrefix("https://") ? "; Secure" : ""
-            headers[.setCookie] = "\(Self.flowCookie)=\(cookie); Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=900\(secure)"
+            response.headers[.setCookie] = "\(Self.flowCookie)=\(cookie); Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=900\(secure)"
         }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return response
     }
 
     private func json(_ value: some Encodable, status: HTTPResponse.Status) -> Response {

@@ -1,5 +1,8 @@
-import Foundation
 import EnclaveAuth
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
 
 /// Enclave's sign-in pages: plain server-rendered HTML, every interpolated value escaped, every form
 /// carrying the flow's CSRF token. No JavaScript, so the page works in any browser and with a strict CSP.
@@ -23,6 +26,18 @@ enum SignInPage {
         let origin = "\(scheme)://\(hostText)" + (components.port.map { ":\($0)" } ?? "")
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/[]")
         return origin.allSatisfy(allowed.contains) ? origin : nil
+    }
+
+    /// A page as every sign-in, account and sign-out page is served: never cached, never framed, with the
+    /// pages' Content-Security-Policy, and no Referer (setup and invitation links carry their token).
+    static func response(_ html: String, status: HTTPResponse.Status = .ok, redirectURI: String? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = contentSecurityPolicy(redirectURI: redirectURI)
+        if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
+        if let referrerPolicy = HTTPField.Name("Referrer-Policy") { headers[referrerPolicy] = "no-referrer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func render(_ step: SignInStep, csrf: String, action: String) -> String {

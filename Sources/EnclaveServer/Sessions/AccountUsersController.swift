@@ -174,21 +174,16 @@ struct AccountUsersController {
             </form>
             <p><a href="/account">Back to your account</a></p>
             """
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy()
-        return Response(
-            status: status, headers: headers, body: .init(byteBuffer: .init(string: SignInPage.page("Users", error: error, body: body))))
+        return SignInPage.response(SignInPage.page("Users", error: error, body: body), status: status)
     }
 
     private func respond(_ refusal: HTTPError) -> Response {
-        var headers = refusal.headers
-        headers[.cacheControl] = "no-store"
-        if refusal.status == .seeOther { return Response(status: .seeOther, headers: headers) }
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy()
+        if refusal.status == .seeOther {
+            var headers = refusal.headers
+            headers[.cacheControl] = "no-store"
+            return Response(status: .seeOther, headers: headers)
+        }
         let html = SignInPage.page("Not allowed", error: refusal.body ?? "", body: "<p><a href=\"/account\">Back to your account</a></p>")
-        return Response(status: refusal.status, headers: headers, body: .init(byteBuffer: .init(string: html)))
+        return SignInPage.response(html, status: refusal.status)
     }
 }

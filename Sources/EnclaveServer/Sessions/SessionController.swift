@@ -120,11 +120,6 @@ struct SessionController {
     }
 
     private func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = SignInPage.contentSecurityPolicy()
-        if let frameOptions = HTTPField.Name("X-Frame-Options") { headers[frameOptions] = "DENY" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: .init(string: html)))
+        SignInPage.response(html, status: status)
     }
 }
