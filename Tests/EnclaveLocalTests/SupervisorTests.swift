@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// Real processes (python3's http.server, shells), supervised as workloads; no root needed.
-@Suite("Workload supervisor")
+@Suite("Workload supervisor", .serialized)
 struct SupervisorTests {
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
