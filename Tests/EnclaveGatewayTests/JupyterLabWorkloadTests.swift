@@ -160,7 +160,9 @@ struct JupyterLabWorkloadTests {
             ) { inbound, outbound, _ in
                 try await outbound.write(.text(Self.executeRequest("cell-1", "print(6*7)")))
                 try await outbound.write(.text(Self.executeRequest("cell-2", probe)))
-                var replies = 0
+                // A cell's outputs all precede its `status: idle` on the iopub channel; its execute_reply comes
+                // on the shell channel and may overtake them, so wait for both cells to go idle.
+                var idle: Set<String> = []
                 for try await message in inbound.messages(maxSize: 1 << 22) {
                     guard case .text(let text) = message,
                         let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
@@ -170,9 +172,9 @@ struct JupyterLabWorkloadTests {
                     if type == "stream", let out = value["content"]?["text"]?.stringValue {
                         outputs.withLockedValue { $0[parent, default: ""] += out }
                     }
-                    if type == "execute_reply" {
-                        replies += 1
-                        if replies == 2 { break }
+                    if type == "status", value["content"]?["execution_state"]?.stringValue == "idle", parent.hasPrefix("cell-") {
+                        idle.insert(parent)
+                        if idle.count == 2 { break }
                     }
                 }
                 try await outbound.close(.normalClosure, reason: nil)
