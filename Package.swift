@@ -94,6 +94,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The airlock: file stages on disk, streamed uploads, the clamd scanner, output checks, the processor.
+        .target(
+            name: "EnclaveAirlock",
+            dependencies: [
+                "EnclaveCore", "EnclaveStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The API contract (openapi.yaml), the wire types shared by server and CLI, and the client.
         .target(
             name: "EnclaveAPI",
@@ -139,6 +154,7 @@ let package = Package(
             name: "EnclaveServer",
             dependencies: [
                 "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveEngine", "EnclaveAPI", "EnclaveGateway", "EnclaveLocal",
+                "EnclaveAirlock",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -202,6 +218,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EnclaveEngineTests", dependencies: ["EnclaveEngine", "EnclaveTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnclaveAirlockTests",
+            dependencies: [
+                "EnclaveAirlock", "EnclaveCore", "EnclaveStore", "EnclaveTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EnclaveServerTests",
             dependencies: [

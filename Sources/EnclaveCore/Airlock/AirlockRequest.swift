@@ -18,6 +18,15 @@ public struct AirlockRequest: Codable, Sendable, Hashable {
     public var resourceVersion: Int
     public var history: [AirlockHistoryItem]
     public var reviews: [AirlockReview]
+    /// Approvals this request needs, fixed at submit from the workspace's `airlock_required_approvals`.
+    public var requiredApprovals: Int?
+    /// The output checks' parameters, fixed at submit from the workspace's settings (exports).
+    public var checkParameters: OutputCheckParameters?
+    /// Approved exports: how often the requester has downloaded, and until when downloads are open.
+    public var downloadCount: Int?
+    public var availableUntil: Double?
+    /// When Enclave deleted the request's data (retention, cancel, revoke, expiry), for proof of deletion.
+    public var dataDeletedWhen: Double?
 
     public init(
         id: String, workspaceId: String, type: AirlockRequestType, title: String?, businessJustification: String?, createdBy: User,
@@ -45,6 +54,12 @@ public struct AirlockFile: Codable, Sendable, Hashable {
     public var name: String
     public var size: Int
     public var sha256: String
+    /// The malware scan's verdict once scanned: `clean`, or what was found or why it could not be scanned.
+    public var scanResult: String?
+    /// Where the bytes came from when not uploaded: `shared/…` or `home/<user>/…` in workspace storage.
+    public var source: String?
+    /// Automated output checks (exports), run after the scan.
+    public var checks: [OutputCheckResult]?
 
     public init(name: String, size: Int, sha256: String) {
         self.name = name

@@ -90,6 +90,26 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     case gatewayConnect = "gateway.connect"
     /// A gateway WebSocket closed (with its duration and message counts).
     case gatewayDisconnect = "gateway.disconnect"
+    /// An airlock request was created (a draft).
+    case airlockCreate = "airlock.create"
+    /// A file of an airlock request was uploaded (completely), added from workspace storage, or deleted from a draft.
+    case airlockFileUpload = "airlock.file_upload"
+    case airlockFileDelete = "airlock.file_delete"
+    /// Someone downloaded or previewed a file of a request.
+    case airlockDownload = "airlock.download"
+    case airlockPreview = "airlock.preview"
+    /// A signed link to a request's files was issued (`GET …/link`).
+    case airlockLink = "airlock.link"
+    /// A request changed status (submit, cancel, the processor's moves), with the previous and new status.
+    case airlockStatusChange = "airlock.status_change"
+    /// The malware scan or the output checks of a request finished (verdict per file).
+    case airlockScan = "airlock.scan"
+    case airlockCheck = "airlock.check"
+    /// A reviewer voted; a manager revoked an approval.
+    case airlockReview = "airlock.review"
+    case airlockRevoke = "airlock.revoke"
+    /// A request's data was deleted from a stage (retention, cancel, revoke, download limits): SATRE's proof of deletion.
+    case airlockDataDelete = "airlock.data_delete"
 }
 
 /// How the recorded attempt ended.

@@ -7,6 +7,10 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, conflict, payloadTooLarge
         case unprocessable, tooManyRequests, serviceUnavailable, badGateway, `internal`
         case uriTooLong, headersTooLarge
+        /// 416: an upload's `Content-Range` does not continue where the stored part ends.
+        case rangeNotSatisfiable
+        /// 507: the disk cannot hold what the request would store.
+        case insufficientStorage
     }
 
     public var kind: Kind
@@ -34,6 +38,8 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
         case .internal: 500
         case .uriTooLong: 414
         case .headersTooLarge: 431
+        case .rangeNotSatisfiable: 416
+        case .insufficientStorage: 507
         }
     }
 
@@ -54,6 +60,8 @@ public struct EnclaveError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func `internal`(_ message: String) -> EnclaveError { .init(.internal, message) }
     public static func uriTooLong(_ message: String) -> EnclaveError { .init(.uriTooLong, message) }
     public static func headersTooLarge(_ message: String) -> EnclaveError { .init(.headersTooLarge, message) }
+    public static func rangeNotSatisfiable(_ message: String) -> EnclaveError { .init(.rangeNotSatisfiable, message) }
+    public static func insufficientStorage(_ message: String) -> EnclaveError { .init(.insufficientStorage, message) }
 
     /// Azure TRE's exact wording, which its clients and tests match on.
     public static let staleEtag = EnclaveError.conflict(

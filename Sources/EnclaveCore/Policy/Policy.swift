@@ -19,6 +19,10 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case readUsers, manageUsers
     // The gateway (`/workspaces/{ws}/services/{svc}/…`): opening a service's or a user resource's web UI.
     case connectWorkspaceService, connectUserResource
+    // The airlock (reference §4.3): requesters are owners and researchers; reviewers are airlock managers.
+    case createAirlockRequest, readAirlockRequests, reviewAirlockRequest
+    // `GET /api/requests`: a core route; each request is still filtered by the caller's workspace roles.
+    case listMyAirlockRequests
 }
 
 /// The outcome of a policy check, with the message a denied caller sees.
@@ -56,7 +60,8 @@ public enum Policy {
         case .readWorkspaceTemplates, .registerTemplate, .createWorkspace, .manageWorkspace, .manageSharedServices,
             .manageWorkspaceUsers, .readAudit, .readUsers, .manageUsers:
             return need(admin, [a])
-        case .readOtherTemplates, .listWorkspaces, .readWorkspaceScope, .readSharedServices, .listMyOperations:
+        case .readOtherTemplates, .listWorkspaces, .readWorkspaceScope, .readSharedServices, .listMyOperations,
+            .listMyAirlockRequests:
             return need(core, [a, u])
         case .readWorkspace:
             return need(admin || owner || researcher || manager, [o, r, m, a])
@@ -68,8 +73,12 @@ public enum Policy {
             return need(owner, [o])
         case .readWorkspaceServiceOperations:
             return need(owner || manager, [o, m])
-        case .connectWorkspaceService:
+        case .connectWorkspaceService, .createAirlockRequest:
             return need(owner || researcher, [o, r])
+        case .readAirlockRequests:
+            return need(owner || researcher || manager, [o, r, m])
+        case .reviewAirlockRequest:
+            return need(manager, [m])
         case .manageUserResource, .connectUserResource:
             if owner { return .allow }
             guard researcher || manager else { return need(false, [o, r, m]) }

@@ -189,6 +189,26 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v8-airlock") { db in
+            // Airlock requests: the document plus the columns lists filter and order on.
+            try db.execute(
+                sql: """
+                    CREATE TABLE airlock_requests (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        workspace_id TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        created_by TEXT NOT NULL,
+                        created_when REAL NOT NULL,
+                        updated_when REAL NOT NULL,
+                        doc TEXT NOT NULL
+                    );
+                    CREATE INDEX airlock_requests_by_workspace ON airlock_requests(workspace_id, created_when);
+                    CREATE INDEX airlock_requests_by_creator ON airlock_requests(created_by, created_when);
+                    CREATE INDEX airlock_requests_by_status ON airlock_requests(status);
+                    """)
+        }
         return migrator
     }
 }

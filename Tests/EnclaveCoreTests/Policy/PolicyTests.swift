@@ -49,6 +49,10 @@ struct PolicyTests {
         .readWorkspaceServiceOperations: [.owner, .manager],
         // The gateway: a service's UI is for those who work in the workspace, not for its airlock managers.
         .connectWorkspaceService: [.owner, .researcher],
+        .createAirlockRequest: [.owner, .researcher],
+        .readAirlockRequests: [.owner, .researcher, .manager],
+        .reviewAirlockRequest: [.manager],
+        .listMyAirlockRequests: [.admin, .treUser, .otherOwner],
     ]
 
     static let table: [(PolicyAction, Who)] = PolicyAction.allCases.filter { $0 != .manageUserResource && $0 != .connectUserResource }
