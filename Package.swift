@@ -197,7 +197,7 @@ let package = Package(
         .target(
             name: "EnclaveTesting",
             dependencies: [
-                "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveServer",
+                "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveServer", "EnclaveAirlock",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveAirlockTests",
             dependencies: [
-                "EnclaveAirlock", "EnclaveCore", "EnclaveStore", "EnclaveTesting",
+                "EnclaveAirlock", "EnclaveCore", "EnclaveStore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -229,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveServerTests",
             dependencies: [
-                "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveAPI", "EnclaveAuth",
+                "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveAPI", "EnclaveAuth", "EnclaveAirlock",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

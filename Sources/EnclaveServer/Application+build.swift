@@ -1,4 +1,5 @@
 import Crypto
+public import EnclaveAirlock
 import EnclaveAPI
 public import EnclaveAuth
 import EnclaveCore
@@ -37,15 +38,18 @@ public struct ServerConfiguration: Sendable {
     public var sessions: SessionPolicy
     /// How `isolate:` steps isolate workspaces on this host.
     public var dataPlane: DataPlaneSettings
+    /// The airlock's limits, timings and scanner.
+    public var airlock: AirlockServerSettings
 
     public init(
         dataDir: String = ".enclave", host: String = "127.0.0.1", port: Int = 8000, workers: Int = 2,
         templatesDir: String = "templates", issuer: String = "enclave", settings: ControlPlaneSettings = .init(),
         leaseSeconds: Double = 30, logLevel: Logger.Level = .info, oidc: OIDCConfiguration? = nil,
         publicURL: String? = nil, requireMFA: Bool = true, sessions: SessionPolicy = .init(),
-        dataPlane: DataPlaneSettings = .init()
+        dataPlane: DataPlaneSettings = .init(), airlock: AirlockServerSettings = .init()
     ) {
         self.dataPlane = dataPlane
+        self.airlock = airlock
         self.sessions = sessions
         self.dataDir = dataDir
         self.host = host
@@ -100,6 +104,9 @@ public struct EnclaveDependencies: Sendable {
     /// The gateway's upstream connection pool (created on first use, closed by a service of the application).
     public var gatewayProxy: GatewayHTTPProxy
     public var gatewayAudit: GatewayAudit
+    /// The airlock's file stages and its processor (a service of the application).
+    public var airlockStorage: AirlockStorage
+    public var airlock: AirlockProcessor
 }
 
 /// Opens (or creates) the data dir: database, signing key, secrets key; registers the built-in templates.
@@ -176,12 +183,20 @@ public func buildDependencies(
     let controlPlane = ControlPlane(
         store: store, secrets: secrets, signal: signal, environment: environment, settings: configuration.settings)
     try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
+    let airlockStorage = AirlockStorage(root: AirlockStorage.root(dataDirectory: configuration.dataDir), limits: configuration.airlock.limits)
+    try airlockStorage.prepare()
+    let airlock = AirlockProcessor(
+        store: store, storage: airlockStorage, scanner: try configuration.airlock.scanner.build(), checker: nil,
+        settings: configuration.airlock.processing,
+        workspacesDirectory: URL(fileURLWithPath: configuration.dataDir).appendingPathComponent("workspaces").path,
+        now: environment.now, newId: environment.newId, logger: logger)
     return EnclaveDependencies(
         configuration: configuration, store: store, signingKey: signingKey, verifier: verifier, tokens: tokens,
         identityProvider: identityProvider, provider: provider, providerVerifier: providerVerifier, sessions: sessions, deployer: deployer, dataPlane: dataPlane,
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger,
         gatewayProxy: GatewayHTTPProxy(),
-        gatewayAudit: GatewayAudit(store: store, now: environment.now, newId: environment.newId))
+        gatewayAudit: GatewayAudit(store: store, now: environment.now, newId: environment.newId),
+        airlockStorage: airlockStorage, airlock: airlock)
 }
 
 /// The router: unauthenticated routes, then `/api` behind the token middleware.
@@ -219,6 +234,10 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
+    AirlockController(
+        store: deps.store, access: access, storage: deps.airlockStorage, processor: deps.airlock, now: deps.controlPlane.environment.now,
+        newId: deps.controlPlane.environment.newId
+    ).register(on: api)
     UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
         .register(on: api)
     return router
@@ -242,7 +261,7 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     let router = try buildRouter(deps)
     var logger = deps.logger
     logger.logLevel = deps.configuration.logLevel
-    var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy)]
+    var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy), deps.airlock]
     if let provider = deps.identityProvider { services.append(provider) }
     let gateway = gatewayController(deps)
     let refusal = WebSocketRefusal(responder: router.buildResponder())

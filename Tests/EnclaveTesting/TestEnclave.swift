@@ -1,3 +1,4 @@
+public import EnclaveAirlock
 public import EnclaveAuth
 public import EnclaveCore
 public import EnclaveEngine
@@ -40,14 +41,15 @@ public struct TestEnclave: Sendable {
     public static func make(
         workers: Int = 2, leaseSeconds: Double = 30, templatesDir: String = TestPaths.templates,
         oidc: OIDCConfiguration? = nil, requireMFA: Bool = true, environment: EngineEnvironment = .live,
-        dataPlane: DataPlaneSettings = DataPlaneSettings(mode: .simulated)
+        dataPlane: DataPlaneSettings = DataPlaneSettings(mode: .simulated),
+        airlock: AirlockServerSettings = AirlockServerSettings(processing: AirlockSettings(pollSeconds: 0.2))
     ) async throws -> TestEnclave {
         let dir = try TestPaths.temporaryDirectory()
         var logger = Logger(label: "enclave.test")
         logger.logLevel = .warning
         let config = ServerConfiguration(
             dataDir: dir.path, port: 0, workers: workers, templatesDir: templatesDir, leaseSeconds: leaseSeconds,
-            logLevel: .warning, oidc: oidc, requireMFA: requireMFA, dataPlane: dataPlane)
+            logLevel: .warning, oidc: oidc, requireMFA: requireMFA, dataPlane: dataPlane, airlock: airlock)
         let deps = try await buildDependencies(config, environment: environment, logger: logger)
         let issuer = TokenIssuer(key: deps.signingKey, issuer: config.issuer, audience: config.settings.audience)
         return TestEnclave(deps: deps, dataDir: dir, issuer: issuer)

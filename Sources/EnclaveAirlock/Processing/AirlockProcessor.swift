@@ -78,11 +78,13 @@ public final class AirlockProcessor: Service, Sendable {
                 do {
                     try await process(request)
                 } catch {
+                    if Task.isCancelled { return }
                     logger.error("airlock request not processed", metadata: ["request": "\(request.id)", "error": "\(error)"])
                 }
             }
             try await sweep()
         } catch {
+            if Task.isCancelled { return }
             logger.error("airlock processor pass failed", metadata: ["error": "\(error)"])
         }
     }

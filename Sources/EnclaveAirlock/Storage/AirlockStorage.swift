@@ -172,11 +172,24 @@ public struct AirlockStorage: Sendable {
         } else if let declaredLength, written != declaredLength {
             throw EnclaveError.badRequest("The body ended after \(written) of \(declaredLength) bytes")
         }
+        if written == 0 {
+            try? FileManager.default.removeItem(atPath: part)
+            throw EnclaveError.badRequest("'\(name)' is empty: the airlock does not take zero-byte files")
+        }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         return .complete(AirlockFile(name: name, size: written, sha256: digest))
     }
 
     /// Whether a write failed because the disk is full (NIOFileSystem reports the errno in its error's description).
+    /// Copies a file Enclave can read (e.g. from workspace storage) into the request as an upload would.
+    public func copyIn(requestId: String, name: String, from source: String, size: Int, otherFilesBytes: Int) async throws -> Received {
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(source)) { handle in
+            try await receive(
+                requestId: requestId, name: name, range: nil, declaredLength: size, otherFilesBytes: otherFilesBytes,
+                body: handle.readChunks(in: 0..<Int64(size), chunkLength: .mebibytes(1)))
+        }
+    }
+
     static func isNoSpace(_ error: any Error) -> Bool {
         let text = String(reflecting: error)
         return text.contains("No space left") || text.contains("ENOSPC") || text.contains("errno: 28")
