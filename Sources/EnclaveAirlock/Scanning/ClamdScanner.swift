@@ -200,7 +200,7 @@ public struct ClamdScanner: MalwareScanner {
             raw[pathBytes.count] = 0
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { systemConnect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard connected == 0 else {
             let reason = errno == EAGAIN ? "its listen queue is full (busy)" : Self.errnoText()
@@ -322,7 +322,7 @@ public struct ClamdScanner: MalwareScanner {
         let deadline = underlying.eventLoop.scheduleTask(in: Self.timeAmount(timeout)) { underlying.close(promise: nil) }
         defer { deadline.cancel() }
         do {
-            return try await channel.executeThenClose { inbound, outbound in
+            return try await channel.executeThenClose { inbound, outbound -> Result<String, ClamdFailure> in
                 // clamd may answer before reading everything (a stream over StreamMaxLength): a failed
                 // write is not the verdict; the reply, when one arrives, is.
                 let sendResult: Result<Void, any Error>
@@ -356,6 +356,15 @@ public struct ClamdScanner: MalwareScanner {
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+}
+
+/// POSIX `connect`, named apart from `ClamdScanner.connect()`.
+private func systemConnect(_ socket: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+    #if canImport(Glibc)
+        Glibc.connect(socket, address, length)
+    #else
+        Darwin.connect(socket, address, length)
+    #endif
 }
 
 /// Why clamd gave no verdict, in words for the request's status message and `/api/health`.
