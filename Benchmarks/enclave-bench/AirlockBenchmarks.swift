@@ -71,8 +71,16 @@ struct AirlockChecksBenchmark: AsyncParsableCommand {
     @Option(help: "Where to write the CSV.") var csv: String = NSTemporaryDirectory() + "enclave-bench-table.csv"
     @Option(help: "Where to write the flagged cells.") var flagged: String = NSTemporaryDirectory() + "enclave-bench-flagged.txt"
     @Option(help: "Timed rounds.") var rounds: Int = 3
+    @Option(help: "Check this existing a,b,count CSV instead of generating one.") var input: String?
 
     func run() async throws {
+        let text = try input.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? generate()
+        let csv = input ?? self.csv
+        if input == nil { try text.write(toFile: csv, atomically: false, encoding: .utf8) }
+        try await runChecks(text: text, csv: csv)
+    }
+
+    func generate() -> String {
         var generator = SplitMix(seed: 42)
         var text = "a,b,count\n"
         text.reserveCapacity(side * side * 16)
@@ -84,12 +92,15 @@ struct AirlockChecksBenchmark: AsyncParsableCommand {
                 text += "a\(a),b\(b),\(count)\n"
             }
         }
-        try text.write(toFile: csv, atomically: false, encoding: .utf8)
+        return text
+    }
+
+    func runChecks(text: String, csv: String) async throws {
         let size = text.utf8.count
         let file = AirlockFile(name: "table.csv", size: size, sha256: "")
         let parameters = OutputCheckParameters(threshold: threshold, maxRows: 5_000, checkIdentifiers: true)
         let checker = StatisticalOutputChecker()
-        print("airlock-checks: \(side * side) rows, \(size) bytes, threshold \(threshold)")
+        print("airlock-checks: \(text.utf8.count) bytes, \(size) bytes, threshold \(threshold)")
         var results: [OutputCheckResult] = []
         for round in 1...rounds {
             let started = ContinuousClock.now
