@@ -118,7 +118,7 @@ public actor ClamdDaemon: Service {
         do {
             let outcome = try await Subprocess.run(processConfiguration, input: .none, output: .discarded, error: .sequence) {
                 execution -> Bool in
-                await self.started(pid: execution.processIdentifier.value)
+                self.started(pid: execution.processIdentifier.value)
                 return await withTaskGroup(of: Event.self) { group -> Bool in
                     group.addTask {
                         // stderr ends when clamd exits: that is how an unexpected exit is noticed.
@@ -152,7 +152,7 @@ public actor ClamdDaemon: Service {
                             shutdown = true
                             try? execution.send(signal: .terminate)
                         case .exited(let tail):
-                            await self.exited(tail: tail)
+                            self.exited(tail: tail)
                             group.cancelAll()
                             return shutdown
                         }
@@ -160,7 +160,7 @@ public actor ClamdDaemon: Service {
                     return shutdown
                 }
             }
-            return outcome.value
+            return outcome.closureResult
         } catch {
             lastProblem = "clamd could not be started: \(error)"
             return false
