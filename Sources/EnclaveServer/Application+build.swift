@@ -107,6 +107,8 @@ public struct EnclaveDependencies: Sendable {
     /// The airlock's file stages and its processor (a service of the application).
     public var airlockStorage: AirlockStorage
     public var airlock: AirlockProcessor
+    /// The clamd Enclave runs for the airlock (a service of the application), when it manages one.
+    public var clamd: ClamdDaemon?
 }
 
 /// Opens (or creates) the data dir: database, signing key, secrets key; registers the built-in templates.
@@ -183,10 +185,12 @@ public func buildDependencies(
     let controlPlane = ControlPlane(
         store: store, secrets: secrets, signal: signal, environment: environment, settings: configuration.settings)
     try await BuiltInTemplates.register(catalog: catalog, controlPlane: controlPlane, logger: logger)
-    let airlockStorage = AirlockStorage(root: AirlockStorage.root(dataDirectory: configuration.dataDir), limits: configuration.airlock.limits)
+    let airlockStorage = AirlockStorage(
+        root: AirlockStorage.root(dataDirectory: configuration.dataDir), limits: configuration.airlock.effectiveLimits)
     try airlockStorage.prepare()
+    let scanning = try AirlockScanning(configuration.airlock, dataDirectory: configuration.dataDir, logger: logger)
     let airlock = AirlockProcessor(
-        store: store, storage: airlockStorage, scanner: try configuration.airlock.scanner.build(), checker: nil,
+        store: store, storage: airlockStorage, scanner: scanning.scanner, checker: StatisticalOutputChecker(),
         settings: configuration.airlock.processing,
         workspacesDirectory: URL(fileURLWithPath: configuration.dataDir).appendingPathComponent("workspaces").path,
         now: environment.now, newId: environment.newId, logger: logger)
@@ -196,7 +200,7 @@ public func buildDependencies(
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger,
         gatewayProxy: GatewayHTTPProxy(),
         gatewayAudit: GatewayAudit(store: store, now: environment.now, newId: environment.newId),
-        airlockStorage: airlockStorage, airlock: airlock)
+        airlockStorage: airlockStorage, airlock: airlock, clamd: scanning.daemon)
 }
 
 /// The router: unauthenticated routes, then `/api` behind the token middleware.
@@ -211,7 +215,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
         now: deps.controlPlane.environment.now)
     HealthController(
         store: deps.store, engine: status, deployers: [deps.deployer], dataPlane: deps.dataPlane,
-        dataPlaneMode: deps.configuration.dataPlane.mode, settings: deps.configuration.settings,
+        dataPlaneMode: deps.configuration.dataPlane.mode, airlockScanner: deps.airlock.scanner, settings: deps.configuration.settings,
         identityProvider: deps.identityProvider, signIn: SignInMetadata(deps.configuration), jwksJSON: deps.signingKey.jwksJSON,
         openAPIDocument: try OpenAPIDocument.json()
     ).register(on: router)
@@ -263,6 +267,7 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     logger.logLevel = deps.configuration.logLevel
     var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy), deps.airlock]
     if let provider = deps.identityProvider { services.append(provider) }
+    if let clamd = deps.clamd { services.append(clamd) }
     let gateway = gatewayController(deps)
     let refusal = WebSocketRefusal(responder: router.buildResponder())
     return Application(

@@ -55,7 +55,7 @@ enum ClamdSupport {
 
     /// A sparse file of `size` zero bytes (no disk used; clamd still reads every byte).
     static func sparseFile(at path: String, size: Int) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.truncate(atOffset: UInt64(size))
         try handle.close()

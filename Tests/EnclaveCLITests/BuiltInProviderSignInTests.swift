@@ -31,7 +31,8 @@ struct BuiltInProviderSignInTests {
         var logger = Logger(label: "enclave.test")
         logger.logLevel = .warning
         let configuration = ServerConfiguration(
-            dataDir: dir.path, port: port, workers: 0, templatesDir: TestPaths.templates, logLevel: .warning, publicURL: base)
+            dataDir: dir.path, port: port, workers: 0, templatesDir: TestPaths.templates, logLevel: .warning, publicURL: base,
+            airlock: AirlockServerSettings(scanner: .none))
         let deps = try await buildDependencies(configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [try buildApplication(deps)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -17,7 +17,7 @@ struct AuthenticationTests {
             let services = health.json["services"]?.arrayValue ?? []
             #expect(
                 services.map { $0["service"]?.stringValue ?? "" }
-                    == ["Store", "Resource Processor", "Deployer: exec", "Data plane", "Identity provider"])
+                    == ["Store", "Resource Processor", "Deployer: exec", "Data plane", "Airlock scanner", "Identity provider"])
             #expect(services.last?["message"]?.stringValue?.contains("no external OIDC provider") == true)
             #expect(services.allSatisfy { $0["status"] == "OK" })
             #expect(try await api.call(.get, "/api/ping", as: nil).text == "\"pong\"")

@@ -124,6 +124,21 @@ struct RoutePermissionTests {
             Route(method: .get, path: "\(fw)/operations/\(f.fwOp)", allowed: a),
             Route(method: .get, path: "\(fw)/history", allowed: a),
             Route(method: .get, path: "/api/operations", allowed: core),
+            // Airlock (reference §4.3): requesters are owners and researchers, reviewers airlock managers, admins
+            // without a workspace role see nothing. Request-scoped routes name a request that does not exist (404).
+            Route(method: .post, path: "\(w)/requests", allowed: [.owner, .researcher], body: "{}"),
+            Route(method: .get, path: "\(w)/requests", allowed: wsMembers),
+            Route(method: .get, path: "\(w)/requests/\(nobody)", allowed: wsMembers),
+            Route(method: .post, path: "\(w)/requests/\(nobody)/submit", allowed: [.owner, .researcher]),
+            Route(method: .post, path: "\(w)/requests/\(nobody)/cancel", allowed: [.owner, .researcher]),
+            Route(method: .post, path: "\(w)/requests/\(nobody)/review", allowed: [.manager], body: "{}"),
+            Route(method: .post, path: "\(w)/requests/\(nobody)/revoke", allowed: [.manager], body: "{}"),
+            Route(method: .get, path: "\(w)/requests/\(nobody)/files", allowed: wsMembers),
+            Route(method: .put, path: "\(w)/requests/\(nobody)/files/\(nobody)", allowed: [.owner, .researcher], body: "{}"),
+            Route(method: .get, path: "\(w)/requests/\(nobody)/files/\(nobody)", allowed: wsMembers),
+            Route(method: .delete, path: "\(w)/requests/\(nobody)/files/\(nobody)", allowed: [.owner, .researcher]),
+            Route(method: .post, path: "\(w)/requests/\(nobody)/workspace-files", allowed: [.owner, .researcher], body: "{}"),
+            Route(method: .get, path: "/api/requests", allowed: core),
             // Audit
             Route(method: .get, path: "/api/audit", allowed: a),
             // Users of the TRE: an unknown user id (404) or an empty body (422) once authorised.

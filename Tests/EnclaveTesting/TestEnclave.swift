@@ -42,7 +42,7 @@ public struct TestEnclave: Sendable {
         workers: Int = 2, leaseSeconds: Double = 30, templatesDir: String = TestPaths.templates,
         oidc: OIDCConfiguration? = nil, requireMFA: Bool = true, environment: EngineEnvironment = .live,
         dataPlane: DataPlaneSettings = DataPlaneSettings(mode: .simulated),
-        airlock: AirlockServerSettings = AirlockServerSettings(processing: AirlockSettings(pollSeconds: 0.2))
+        airlock: AirlockServerSettings = AirlockServerSettings(processing: AirlockSettings(pollSeconds: 0.2), scanner: .none)
     ) async throws -> TestEnclave {
         let dir = try TestPaths.temporaryDirectory()
         var logger = Logger(label: "enclave.test")

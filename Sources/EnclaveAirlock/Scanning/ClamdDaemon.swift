@@ -77,8 +77,11 @@ public actor ClamdDaemon: Service {
 
     public func run() async throws {
         guard let binary = executable ?? Self.locate() else {
+            // Not fatal for Enclave: the airlock fails closed (requests wait, then fail) and /api/health says why.
             lastProblem = "clamd is not installed (looked for \(Self.searchPaths.joined(separator: ", "))); on Debian: apt-get install clamav-daemon"
-            throw ClamdFailure(lastProblem ?? "")
+            logger.error("airlock scanner unavailable", metadata: ["problem": "\(lastProblem ?? "")"])
+            try? await gracefulShutdown()
+            return
         }
         try prepareDirectories()
         var failuresInRow = 0

@@ -244,6 +244,7 @@ struct AirlockController: Sendable {
     }
 
     @Sendable func review(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        _ = try await load(context, .reviewAirlockRequest)  // refuse before reading the body
         let body = try await JSONBody.decode(ReviewBody.self, from: request)
         return try await change(
             context, .vote(approve: body.approval, explanation: body.decisionExplanation), action: .reviewAirlockRequest,
@@ -255,6 +256,7 @@ struct AirlockController: Sendable {
     }
 
     @Sendable func revoke(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        _ = try await load(context, .reviewAirlockRequest)  // refuse before reading the body
         let body = try await JSONBody.decode(RevokeBody.self, from: request)
         return try await change(context, .revoke(reason: body.reason), action: .reviewAirlockRequest, extraAudit: .airlockRevoke)
     }

@@ -1,3 +1,4 @@
+import EnclaveAirlock
 import EnclaveAuth
 import EnclaveCore
 import EnclaveEngine
@@ -14,6 +15,7 @@ struct HealthController: Sendable {
     let deployers: [any Deployer]
     let dataPlane: any IsolationStepRunner
     let dataPlaneMode: DataPlaneMode
+    let airlockScanner: any MalwareScanner
     let settings: ControlPlaneSettings
     /// The external OIDC provider's key fetcher; nil when only Enclave's own tokens are trusted.
     let identityProvider: OIDCKeyProvider?
@@ -66,6 +68,7 @@ struct HealthController: Sendable {
                 ServiceHealth(service: "Deployer: \(deployer.name)", status: problem == nil ? "OK" : "Not OK", message: problem ?? ""))
         }
         services.append(await dataPlaneHealth())
+        services.append(await airlockScannerHealth())
         services.append(await identityHealth())
         return try JSONBody.response(Envelope("services", services))
     }
@@ -82,6 +85,18 @@ struct HealthController: Sendable {
         }
         return ServiceHealth(
             service: "Data plane", status: "OK", message: "Network namespaces, nftables and cgroup limits available")
+    }
+
+    /// Whether the airlock can scan files now (it fails closed: without a scanner, requests never reach review).
+    func airlockScannerHealth() async -> ServiceHealth {
+        if airlockScanner is NoMalwareScanner {
+            return ServiceHealth(
+                service: "Airlock scanner", status: "OK", message: "Scanning disabled (--airlock-scanner none): files are recorded as not scanned")
+        }
+        if let problem = await airlockScanner.healthProblem() {
+            return ServiceHealth(service: "Airlock scanner", status: "Not OK", message: problem)
+        }
+        return ServiceHealth(service: "Airlock scanner", status: "OK", message: "ClamAV answers and its signatures are loaded")
     }
 
     /// Whether bearer tokens from the configured external provider can be verified now.

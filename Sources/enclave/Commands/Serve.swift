@@ -41,7 +41,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Prefix of the host objects the data plane creates (namespaces, veths, nft tables, cgroups); 1-5 lowercase letters or digits.")
     var dataPlanePrefix: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_PLANE_PREFIX"] ?? "enc"
 
+    @Option(help: "Airlock malware scanner: managed (Enclave runs clamd with --clamav-database), clamd:<socket> (an existing clamd), or none (no scanning; development only).")
+    var airlockScanner: String = ProcessInfo.processInfo.environment["ENCLAVE_AIRLOCK_SCANNER"] ?? "managed"
+
+    @Option(help: "Directory of ClamAV signatures for the managed clamd (freshclam's DatabaseDirectory).")
+    var clamavDatabase: String = ProcessInfo.processInfo.environment["ENCLAVE_CLAMAV_DATABASE"] ?? "/var/lib/clamav"
+
     func configuration(host: String = "127.0.0.1", port: Int = 8000, workers: Int) throws -> ServerConfiguration {
+        guard let scanner = AirlockScannerChoice.parse(airlockScanner, databaseDirectory: clamavDatabase) else {
+            throw ValidationError("Unknown airlock scanner '\(airlockScanner)': use managed, clamd:<socket path> or none")
+        }
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("Unknown log level '\(logLevel)'") }
         guard let mode = DataPlaneMode(rawValue: dataPlane) else {
             throw ValidationError("Unknown data plane '\(dataPlane)': use host or simulated")
@@ -49,7 +58,8 @@ struct ServerOptions: ParsableArguments {
         return ServerConfiguration(
             dataDir: dataDir, host: host, port: port, workers: workers, templatesDir: templates, issuer: issuer,
             settings: ControlPlaneSettings(audience: audience), leaseSeconds: leaseSeconds, logLevel: level,
-            dataPlane: DataPlaneSettings(mode: mode, addressPool: addressPool, namePrefix: dataPlanePrefix))
+            dataPlane: DataPlaneSettings(mode: mode, addressPool: addressPool, namePrefix: dataPlanePrefix),
+            airlock: AirlockServerSettings(scanner: scanner))
     }
 
     func bootstrapLogging(_ level: Logger.Level) {
