@@ -238,10 +238,14 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
-    AirlockController(
-        store: deps.store, access: access, storage: deps.airlockStorage, processor: deps.airlock, now: deps.controlPlane.environment.now,
-        newId: deps.controlPlane.environment.newId
-    ).register(on: api)
+    let links = AirlockLinks(
+        secretsKey: try DataDirKeys.secretsKey(dataDir: deps.configuration.dataDir), publicURL: deps.configuration.resolvedPublicURL,
+        store: deps.store, now: deps.controlPlane.environment.now)
+    let airlock = AirlockController(
+        store: deps.store, access: access, storage: deps.airlockStorage, processor: deps.airlock, links: links,
+        now: deps.controlPlane.environment.now, newId: deps.controlPlane.environment.newId)
+    airlock.register(on: api)
+    links.register(on: router, controller: airlock)
     UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
         .register(on: api)
     return router

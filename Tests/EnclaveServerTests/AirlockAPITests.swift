@@ -85,7 +85,8 @@ struct AirlockAPITests {
             let rid = try #require(created.json["airlockRequest"]?["id"]?.stringValue)
 
             let cohort = Array("id,age\n1,40\n2,51\n".utf8)
-            let notes = [UInt8](repeating: 0x61, count: 300_000)
+            // Larger than the 1 MiB body limit of JSON routes: file bodies stream.
+            let notes = [UInt8](repeating: 0x61, count: 3_000_000)
             let first = try await api.put("\(base)/\(rid)/files/cohort.csv", cohort, as: TestUsers.researcher)
             #expect(first.status == .created, "\(first.text)")
             #expect(first.json["file"]?["sha256"] == .string(sha256Hex(cohort)))
@@ -107,6 +108,13 @@ struct AirlockAPITests {
             #expect(preview.status == .ok)
             #expect(Array(preview.body.readableBytesView) == cohort)
 
+            let table = try await api.call(.get, "\(base)/\(rid)/files/cohort.csv/preview", as: TestUsers.manager)
+            #expect(table.json == ["kind": "table", "columns": ["id", "age"], "rows": [["1", "40"], ["2", "51"]], "truncated": false])
+            let text = try await api.call(.get, "\(base)/\(rid)/files/read%20me.txt/preview", as: TestUsers.manager)
+            #expect(text.json["kind"] == "text")
+            #expect(text.json["truncated"] == true)
+            #expect(try await api.call(.get, "\(base)/\(rid)/files/cohort.csv/preview", as: TestUsers.researcher).status == .forbidden)
+
             let review = try await api.call(
                 .post, "\(base)/\(rid)/review", as: TestUsers.manager, json: ["approval": true, "decisionExplanation": "Aggregate data only"])
             #expect(review.status == .ok, "\(review.text)")
@@ -121,7 +129,9 @@ struct AirlockAPITests {
             let records = try await api.call(.get, "/api/audit?target=/workspaces/\(ws)/requests/\(rid)", as: TestUsers.admin).json["auditRecords"]?
                 .arrayValue ?? []
             let actions = records.compactMap { $0["action"]?.stringValue }
-            for expected in ["airlock.create", "airlock.file_upload", "airlock.status_change", "airlock.scan", "airlock.review", "airlock.download"] {
+            for expected in [
+                "airlock.create", "airlock.file_upload", "airlock.status_change", "airlock.scan", "airlock.review", "airlock.download", "airlock.preview",
+            ] {
                 #expect(actions.contains(expected), "missing \(expected) in \(actions)")
             }
             let statuses = records.filter { $0["action"] == "airlock.status_change" }.compactMap { $0["details"]?["status"]?.stringValue }
@@ -320,6 +330,52 @@ struct AirlockAPITests {
             #expect(toReview.count == 2)
             let filtered = try await api.call(.get, "/api/workspaces/\(ws)/requests?type=export", as: TestUsers.owner)
             #expect(filtered.json["airlockRequests"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test("GET …/link: a signed, expiring URL for the requester's tools; read-write in draft, read-only after, refused in processing; a tampered or foreign link is refused")
+    func signedLinks() async throws {
+        try await withAPI { api in
+            let ws = try await api.airlockWorkspace()
+            let rid = try await api.newRequest(ws, type: "import")
+            let reply = try await api.call(.get, "/api/workspaces/\(ws)/requests/\(rid)/link", as: TestUsers.researcher)
+            #expect(reply.status == .ok, "\(reply.text)")
+            let url = try #require(reply.json["containerUrl"]?.stringValue)
+            let components = try #require(URLComponents(string: url))
+            let path = components.path
+            let query = try #require(components.percentEncodedQuery)
+            #expect(path == "/airlock-links/\(ws)/\(rid)")
+            func link(_ method: HTTPRequest.Method, _ suffix: String, query: String, body: [UInt8]? = nil) async throws -> APIClient.Reply {
+                try await api.client.execute(uri: "\(path)\(suffix)?\(query)", method: method, headers: [:], body: body.map { ByteBuffer(bytes: $0) }) {
+                    APIClient.Reply(status: $0.status, headers: $0.headers, body: $0.body)
+                }
+            }
+            // Without any token: the link alone uploads, lists and reads back in draft.
+            #expect(try await link(.put, "/files/data.csv", query: query, body: Array("a,b\n1,2\n".utf8)).status == .created)
+            #expect(try await link(.get, "/files", query: query).json["files"]?.arrayValue?.count == 1)
+            #expect(try await link(.get, "/files/data.csv", query: query).text == "a,b\n1,2\n")
+            // Tampering with any part breaks the signature; another user's id cannot be swapped in.
+            var swapped = components
+            swapped.queryItems = components.queryItems?.map { $0.name == "user" ? URLQueryItem(name: "user", value: TestUsers.owner.id) : $0 }
+            let forged = try #require(swapped.percentEncodedQuery)
+            #expect(forged != query)
+            #expect(try await link(.get, "/files", query: forged).status == .unauthorized)
+            #expect(try await link(.get, "/files", query: query.replacingOccurrences(of: "perm=rwdl", with: "perm=rwdlx")).status == .unauthorized)
+            #expect(try await link(.get, "/files", query: "").status == .unauthorized)
+            // Someone without a role in the workspace gets nothing from the API either.
+            #expect(try await api.call(.get, "/api/workspaces/\(ws)/requests/\(rid)/link", as: TestUsers.noRole).status == .forbidden)
+            // After submit: the draft link no longer writes (the request is not a draft), and no link while processing.
+            #expect(try await api.call(.post, "/api/workspaces/\(ws)/requests/\(rid)/submit", as: TestUsers.researcher).status == .ok)
+            #expect(try await link(.put, "/files/late.csv", query: query, body: [1]).status == .conflict)
+            try await api.waitFor("in_review", ws, rid)
+            // In review the requester's link reads nothing: files under review are for managers and owners.
+            #expect(try await link(.get, "/files/data.csv", query: query).status == .forbidden)
+            let managerLink = try await api.call(.get, "/api/workspaces/\(ws)/requests/\(rid)/link", as: TestUsers.manager)
+            let managerURL = try #require(managerLink.json["containerUrl"]?.stringValue.flatMap(URLComponents.init(string:)))
+            #expect(managerURL.percentEncodedQuery?.contains("perm=rl&") == true)
+            let managerQuery = try #require(managerURL.percentEncodedQuery)
+            #expect(try await link(.get, "/files/data.csv", query: managerQuery).status == .ok)
+            #expect(try await link(.put, "/files/x.csv", query: managerQuery, body: [1]).status == .forbidden)
         }
     }
 }

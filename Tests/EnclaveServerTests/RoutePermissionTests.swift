@@ -138,6 +138,8 @@ struct RoutePermissionTests {
             Route(method: .get, path: "\(w)/requests/\(nobody)/files/\(nobody)", allowed: wsMembers),
             Route(method: .delete, path: "\(w)/requests/\(nobody)/files/\(nobody)", allowed: [.owner, .researcher]),
             Route(method: .post, path: "\(w)/requests/\(nobody)/workspace-files", allowed: [.owner, .researcher], body: "{}"),
+            Route(method: .get, path: "\(w)/requests/\(nobody)/files/\(nobody)/preview", allowed: wsMembers),
+            Route(method: .get, path: "\(w)/requests/\(nobody)/link", allowed: wsMembers),
             Route(method: .get, path: "/api/requests", allowed: core),
             // Audit
             Route(method: .get, path: "/api/audit", allowed: a),

@@ -221,6 +221,18 @@ public struct AirlockStorage: Sendable {
         }
     }
 
+    /// The first `length` bytes of a file (fewer when it is shorter).
+    public func readPrefix(_ path: String, length: Int) async throws -> [UInt8] {
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            var bytes: [UInt8] = []
+            for try await chunk in handle.readChunks(in: 0..<Int64(length), chunkLength: .kibibytes(256)) {
+                bytes.append(contentsOf: chunk.readableBytesView)
+                if bytes.count >= length { break }
+            }
+            return bytes
+        }
+    }
+
     /// Moves a completed upload into the draft stage (atomic rename; replaces a file of the same name).
     /// Call it inside the store transaction that adds the file to the request, so a submit cannot slip in between.
     public func publish(requestId: String, name: String) throws {

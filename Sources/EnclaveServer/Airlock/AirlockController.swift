@@ -16,6 +16,7 @@ struct AirlockController: Sendable {
     let access: Access
     let storage: AirlockStorage
     let processor: AirlockProcessor
+    let links: AirlockLinks
     let now: @Sendable () -> Double
     let newId: @Sendable () -> String
 
@@ -31,7 +32,9 @@ struct AirlockController: Sendable {
         group.put("workspaces/:workspaceId/requests/:requestId/files/:name", use: upload)
         group.get("workspaces/:workspaceId/requests/:requestId/files/:name", use: download)
         group.delete("workspaces/:workspaceId/requests/:requestId/files/:name", use: deleteFile)
+        group.get("workspaces/:workspaceId/requests/:requestId/files/:name/preview", use: preview)
         group.post("workspaces/:workspaceId/requests/:requestId/workspace-files", use: addFromWorkspace)
+        group.get("workspaces/:workspaceId/requests/:requestId/link", use: link)
         group.get("requests", use: crossWorkspace)
     }
 
@@ -261,6 +264,27 @@ struct AirlockController: Sendable {
         return try await change(context, .revoke(reason: body.reason), action: .reviewAirlockRequest, extraAudit: .airlockRevoke)
     }
 
+    /// Azure TRE's refusals (reference §5.3) plus Enclave's file access rule, then a signed URL for an hour.
+    @Sendable func link(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let (_, actor, found) = try await load(context, .readAirlockRequests)
+        switch found.status {
+        case .submitted, .approvalInProgress, .rejectionInProgress, .blockingInProgress:
+            throw EnclaveError.badRequest("The request is being processed; ask for a link again when it is in review or decided")
+        case .cancelled, .revoked:
+            throw EnclaveError.badRequest("The request was \(found.status.rawValue); its files are no longer available")
+        case .failed, .rejected, .blockedByScan:
+            throw EnclaveError.badRequest("A link cannot be issued for a request in status \(found.status.rawValue) (invalid status)")
+        case .draft, .inReview, .approved:
+            break
+        }
+        if let refusal = AirlockFileAccess.readRefusal(found, by: actor), AirlockFileAccess.writeRefusal(found, by: actor) != nil {
+            throw EnclaveError.forbidden(refusal)
+        }
+        let made = links.link(workspaceId: found.workspaceId, requestId: found.id, user: context.user, draft: found.status == .draft)
+        try await store.appendAudit([audit(context, .airlockLink, found, details: ["expires": .int(made.expires)])])
+        return try JSONBody.response(["containerUrl": JSONValue.string(made.url), "expiresWhen": .int(made.expires)])
+    }
+
     // MARK: - Files
 
     /// The `name` path parameter, percent-decoded and checked (no `/`, `..`, control characters, ≤ 255 bytes).
@@ -405,6 +429,23 @@ struct AirlockController: Sendable {
         }
         headers[.contentLength] = "\(file.size)"
         return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+    }
+
+    /// A preview for reviewers (CSV/TSV as a table, text, images) from the file's first bytes; audited.
+    @Sendable func preview(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let (_, actor, found) = try await load(context, .readAirlockRequests)
+        let name = try Self.fileName(context)
+        if let refusal = AirlockFileAccess.readRefusal(found, by: actor) { throw EnclaveError.forbidden(refusal) }
+        guard let file = found.files.first(where: { $0.name == name }) else {
+            throw EnclaveError.notFound("Request \(found.id) has no file '\(name)'")
+        }
+        guard found.dataDeletedWhen == nil, let stage = AirlockStage(holding: found.status) else {
+            throw EnclaveError.notFound("The data of request \(found.id) has been deleted")
+        }
+        let limit = max(FilePreview.maximumBytes, min(file.size, FilePreview.maximumImageBytes))
+        let prefix = try await storage.readPrefix(storage.path(stage, found.id, name), length: limit)
+        try await store.appendAudit([audit(context, .airlockPreview, found, details: ["name": .string(name)])])
+        return try JSONBody.response(FilePreview.make(name: name, prefix: prefix, size: file.size).json)
     }
 
     /// `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX`, clamped to the file; nil when unusable (the whole file is sent).
