@@ -24,6 +24,8 @@ struct MLflowWorkloadTests {
             let (ws, uid) = try await scenario.createWorkspace()
             #expect(uid != nil, "the workspace reports no workspace_uid")
             let svc = try await scenario.createService("tre-service-mlflow", in: ws)
+            let marker = "\(enclave.dataDir.path)/tools/mlflow-3.17.2/.enclave-installed"
+            print("MLflow tool: \((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "no install marker\n")", terminator: "")
             let api = "/workspaces/\(ws)/services/\(svc)/api/2.0/mlflow"
             let researcher = TestUsers.owner
 

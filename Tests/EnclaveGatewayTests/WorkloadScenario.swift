@@ -89,7 +89,8 @@ struct WorkloadScenario {
             .post, "/api/workspaces/\(ws)/workspace-services", as: TestUsers.owner, json: ["templateName": .string(template), "properties": .object(all)])
         let op = try await wait(created.headers[.location], as: TestUsers.owner, timeout: 900)
         #expect(op["status"] == "deployed", "\(op)")
-        print("\(template) deployed in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(op["message"] ?? .null)")
+        let steps = (op["steps"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
+        print("\(template) deployed in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(steps)")
         return try #require(op["resourceId"]?.stringValue)
     }
 
@@ -97,10 +98,12 @@ struct WorkloadScenario {
     func deleteWorkspace(_ ws: String, uid: Int?) async throws {
         let uid = try #require(uid, "the workspace reported no workspace_uid")
         #expect(try await !pids(uid: uid).isEmpty, "the check below would prove nothing: no process of the workspace is seen running")
+        let started = Date()
         let disable = try await call(.patch, "/api/workspaces/\(ws)", as: TestUsers.admin, json: ["isEnabled": false], headers: [Self.etag: "*"])
         #expect(try await wait(disable.headers[.location], as: TestUsers.admin, timeout: 300)["status"] == "updated")
         let delete = try await call(.delete, "/api/workspaces/\(ws)", as: TestUsers.admin)
         #expect(try await wait(delete.headers[.location], as: TestUsers.admin, timeout: 300)["status"] == "deleted")
+        print("workspace \(ws) disabled and deleted in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         let left = try await pids(uid: uid)
         if !left.isEmpty {
             let table = try await command.check(["ps", "-o", "pid,ppid,uid,etimes,args", "-p", left.map(String.init).joined(separator: ",")])
