@@ -1,7 +1,8 @@
 // End to end, as root: a restricted workspace with the git service (lighttpd + git-http-backend + cgit in the
 // sandbox); the real git CLI pushes through the gateway as researcher A (an access token as the Basic password,
-// after git's 401 challenge) and researcher B clones the commit (a bearer token in http.extraHeader); users
-// without a role get 403, anonymous pushes 401, and the server refuses callers that bypass the gateway.
+// after git's 401 challenge), researcher B clones it (`enclave git-credential` as the helper) and pushes too (a
+// bearer token in http.extraHeader); users without a role get 403, anonymous pushes 401, cgit shows both
+// commits, and the server refuses callers that bypass the gateway.
 import AsyncHTTPClient
 import EnclaveCore
 import EnclaveLocal
@@ -71,13 +72,21 @@ struct GitWorkloadTests {
             print("git: push through the gateway took \(String(format: "%.2f", Date().timeIntervalSince(pushed))) s")
             #expect(push.status == 0, "\(push.error)")
 
-            // Researcher B clones it with a bearer token in an extra header.
+            // Researcher B clones it with `enclave git-credential` as git's credential helper, then pushes a commit of
+            // their own with a bearer token in an extra header.
             let clone = scratch.appendingPathComponent("b").path
-            let bearerB = try await enclave.bearer(TestUsers.researcher2)
-            let cloned = try await git(["-c", "http.extraHeader=Authorization: \(bearerB)", "clone", "-q", "http://\(repo)", clone], home: home)
+            let enclaveBinary = try #require(
+                [".build/debug/enclave", ".build/x86_64-unknown-linux-gnu/debug/enclave"].map { TestPaths.repoRoot.appendingPathComponent($0).path }
+                    .first { FileManager.default.isExecutableFile(atPath: $0) }, "the enclave binary is not built (swift build --build-tests)")
+            let helper = "!ENCLAVE_URL=http://127.0.0.1:\(port) ENCLAVE_TOKEN=\(try await enclave.token(TestUsers.researcher2)) \(enclaveBinary) git-credential"
+            let cloned = try await git(["-c", "credential.helper=\(helper)", "clone", "-q", "http://\(repo)", clone], home: home)
             #expect(cloned.status == 0, "\(cloned.error)")
             let log = try await git(["-C", clone, "log", "--format=%s", "main"], home: home)
             #expect(log.output.contains("First results from A"), "\(log.output) \(log.error)")
+            #expect(try await git(["-C", clone, "commit", "-q", "--allow-empty", "-m", "Review by B"], home: home).status == 0)
+            let bearerB = try await enclave.bearer(TestUsers.researcher2)
+            let pushB = try await git(["-C", clone, "-c", "http.extraHeader=Authorization: \(bearerB)", "push", "-q", "origin", "main"], home: home)
+            #expect(pushB.status == 0, "\(pushB.error)")
 
             // A user without a role in the workspace: 403; nobody at all: 401 and git cannot ask for a password.
             let tokenNoRole = try await enclave.token(TestUsers.noRole)
@@ -96,7 +105,7 @@ struct GitWorkloadTests {
             #expect(index.status == .ok)
             #expect(index.text.contains("analysis.git"), "\(index.text.prefix(500))")
             let commits = try await scenario.call(.get, "\(base)/cgit/analysis.git/log/", as: TestUsers.owner)
-            #expect(commits.text.contains("First results from A"))
+            #expect(commits.text.contains("First results from A") && commits.text.contains("Review by B"))
             #expect(try await scenario.call(.get, "\(base)/cgit-static/cgit.css", as: TestUsers.owner).headers[.contentType] == "text/css")
 
             // Straight to the server, around the gateway (as anything else in the workspace's network would): refused
