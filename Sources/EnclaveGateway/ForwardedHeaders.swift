@@ -7,8 +7,8 @@ public import HTTPTypes
 /// client-supplied `X-Forwarded-*`; it gets the tool's credential, when the deployer gave one, and the
 /// gateway's own `X-Forwarded-For/-Proto/-Host/-Prefix`, plus who the gateway authenticated in
 /// `X-Forwarded-User` (the user id) and `X-Forwarded-Email` (as oauth2-proxy does). A tool may trust those only
-/// together with its credential (the git server does: they become git's REMOTE_USER). Downstream never gets a `Set-Cookie` for the
-/// session cookie, so a tool cannot replace the user's Enclave session.
+/// together with its credential (the git server does: they become git's REMOTE_USER). Downstream never gets a
+/// `Set-Cookie` for the session cookie, so a tool cannot replace the user's Enclave session.
 public enum ForwardedHeaders {
     /// More header fields than this: 431.
     public static let maxFieldCount = 100

@@ -37,7 +37,8 @@ struct GitCredentialTests {
     @Test func storeAndEraseAreIgnoredAndOtherOperationsRefused() async throws {
         let variables = ["ENCLAVE_URL": "https://tre.example.org", "ENCLAVE_TOKEN": "eyJ.token"]
         for operation in ["store", "erase"] {
-            let result = await runCLI(["git-credential", operation], variables: variables, input: ["protocol=https", "host=tre.example.org", "password=x", ""])
+            let result = await runCLI(
+                ["git-credential", operation], variables: variables, input: ["protocol=https", "host=tre.example.org", "password=x", ""])
             #expect(result.exitCode == 0)
             #expect(result.stdout.isEmpty)
         }

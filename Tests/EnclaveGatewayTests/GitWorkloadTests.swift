@@ -17,13 +17,15 @@ import NIOHTTP1
 import Testing
 
 enum GitE2ESupport {
-    static let unavailableReason: String? = WorkloadE2ESupport.unavailableReason ?? {
-        for path in ["/usr/sbin/lighttpd", "/usr/lib/git-core/git-http-backend", "/usr/lib/cgit/cgit.cgi"]
-        where !FileManager.default.isExecutableFile(atPath: path) {
-            return "\(path) missing (apt-get install lighttpd git cgit)"
-        }
-        return nil
-    }()
+    static let unavailableReason: String? =
+        WorkloadE2ESupport.unavailableReason
+        ?? {
+            for path in ["/usr/sbin/lighttpd", "/usr/lib/git-core/git-http-backend", "/usr/lib/cgit/cgit.cgi"]
+            where !FileManager.default.isExecutableFile(atPath: path) {
+                return "\(path) missing (apt-get install lighttpd git cgit)"
+            }
+            return nil
+        }()
 
     static let shouldRun = unavailableReason == nil || ProcessInfo.processInfo.environment["CI"] == "true"
 }
@@ -35,7 +37,10 @@ struct GitWorkloadTests {
     /// git with no terminal prompt, no user or system configuration, and a fixed identity.
     func git(_ arguments: [String], home: String) async throws -> HostCommandResult {
         try await HostCommand().run(
-            ["env", "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "HOME=\(home)", "git", "-c", "user.name=E2E", "-c", "user.email=e2e@example.org"]
+            [
+                "env", "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "HOME=\(home)", "git", "-c", "user.name=E2E", "-c",
+                "user.email=e2e@example.org",
+            ]
                 + arguments)
     }
 
@@ -78,7 +83,8 @@ struct GitWorkloadTests {
             let enclaveBinary = try #require(
                 [".build/debug/enclave", ".build/x86_64-unknown-linux-gnu/debug/enclave"].map { TestPaths.repoRoot.appendingPathComponent($0).path }
                     .first { FileManager.default.isExecutableFile(atPath: $0) }, "the enclave binary is not built (swift build --build-tests)")
-            let helper = "!ENCLAVE_URL=http://127.0.0.1:\(port) ENCLAVE_TOKEN=\(try await enclave.token(TestUsers.researcher2)) \(enclaveBinary) git-credential"
+            let helper =
+                "!ENCLAVE_URL=http://127.0.0.1:\(port) ENCLAVE_TOKEN=\(try await enclave.token(TestUsers.researcher2)) \(enclaveBinary) git-credential"
             let cloned = try await git(["-c", "credential.helper=\(helper)", "clone", "-q", "http://\(repo)", clone], home: home)
             #expect(cloned.status == 0, "\(cloned.error)")
             let log = try await git(["-C", clone, "log", "--format=%s", "main"], home: home)

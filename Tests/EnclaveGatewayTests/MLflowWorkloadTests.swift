@@ -31,7 +31,9 @@ struct MLflowWorkloadTests {
 
             let posted = Date()
             let experiment = try await scenario.call(.post, "\(api)/experiments/create", as: researcher, json: ["name": "e2e"])
-            print("MLflow: first POST through the gateway answered \(experiment.status.code) in \(String(format: "%.3f", Date().timeIntervalSince(posted))) s")
+            print(
+                "MLflow: first POST through the gateway answered \(experiment.status.code) in \(String(format: "%.3f", Date().timeIntervalSince(posted))) s"
+            )
             #expect(experiment.status == .ok, "\(experiment.text)")
             let experimentId = try #require(experiment.json["experiment_id"]?.stringValue)
 
@@ -75,7 +77,9 @@ struct MLflowWorkloadTests {
             let mine = processes.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(uid ?? -1) ") }
             #expect(!mine.isEmpty, "no MLflow process runs as the workspace uid")
             #expect(!mine.contains { $0.contains("huey") }, "\(mine)")
-            if let uid { print("MLflow: \(mine.count) processes of the workspace uid, \(String(format: "%.0f", try await scenario.memoryMB(uid: uid))) MB PSS") }
+            if let uid {
+                print("MLflow: \(mine.count) processes of the workspace uid, \(String(format: "%.0f", try await scenario.memoryMB(uid: uid))) MB PSS")
+            }
 
             try await scenario.deleteWorkspace(ws, uid: uid)
         }

@@ -86,7 +86,8 @@ struct WorkloadScenario {
         for (key, value) in properties.objectValue ?? [:] { all[key] = value }
         let started = Date()
         let created = try await call(
-            .post, "/api/workspaces/\(ws)/workspace-services", as: TestUsers.owner, json: ["templateName": .string(template), "properties": .object(all)])
+            .post, "/api/workspaces/\(ws)/workspace-services", as: TestUsers.owner,
+            json: ["templateName": .string(template), "properties": .object(all)])
         let op = try await wait(created.headers[.location], as: TestUsers.owner, timeout: 900)
         #expect(op["status"] == "deployed", "\(op)")
         let steps = (op["steps"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }

@@ -82,10 +82,8 @@ struct TokenAuthMiddleware: RouterMiddleware {
         } else {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-                throw EnclaveError.unauthorized(
-                    acceptsBasic
-                        ? "Could not validate credentials: the Authorization header must be 'Bearer <token>', or Basic with an Enclave access token as the password"
-                        : "Could not validate credentials: the Authorization header must be 'Bearer <token>'")
+                let basic = acceptsBasic ? ", or Basic with an Enclave access token as the password" : ""
+                throw EnclaveError.unauthorized("Could not validate credentials: the Authorization header must be 'Bearer <token>'\(basic)")
             }
             token = String(parts[1])
         }
