@@ -6,6 +6,6 @@ public enum ClientCommands {
     public static let all: [any ParsableCommand.Type] = [
         LoginCommand.self, LogoutCommand.self, HealthCommand.self, WorkspacesCommand.self, WorkspaceCommand.self,
         WorkspaceServicesCommand.self, UserResourcesCommand.self, SharedServicesCommand.self,
-        TemplatesCommand.self, OperationsCommand.self,
+        TemplatesCommand.self, OperationsCommand.self, GitCredentialCommand.self,
     ]
 }

@@ -5,8 +5,10 @@ public import HTTPTypes
 ///
 /// Upstream never sees Enclave's own credentials (the bearer token, the session cookie, the CSRF token) nor
 /// client-supplied `X-Forwarded-*`; it gets the tool's credential, when the deployer gave one, and the
-/// gateway's own `X-Forwarded-For/-Proto/-Host/-Prefix`. Downstream never gets a `Set-Cookie` for the
-/// session cookie, so a tool cannot replace the user's Enclave session.
+/// gateway's own `X-Forwarded-For/-Proto/-Host/-Prefix`, plus who the gateway authenticated in
+/// `X-Forwarded-User` (the user id) and `X-Forwarded-Email` (as oauth2-proxy does). A tool may trust those only
+/// together with its credential (the git server does: they become git's REMOTE_USER). Downstream never gets a
+/// `Set-Cookie` for the session cookie, so a tool cannot replace the user's Enclave session.
 public enum ForwardedHeaders {
     /// More header fields than this: 431.
     public static let maxFieldCount = 100
@@ -20,7 +22,7 @@ public enum ForwardedHeaders {
     /// Never forwarded upstream: Enclave's credentials, what the HTTP client sets itself, and what the gateway sets.
     static let dropped: Set<String> = [
         "authorization", "x-csrf-token", "host", "content-length", "forwarded", "x-forwarded-for", "x-forwarded-proto",
-        "x-forwarded-host", "x-forwarded-prefix", "x-forwarded-port", "x-real-ip",
+        "x-forwarded-host", "x-forwarded-prefix", "x-forwarded-port", "x-real-ip", "x-forwarded-user", "x-forwarded-email",
     ]
     /// The WebSocket handshake fields the gateway's own client negotiates with the upstream.
     static let webSocketHandshake: Set<String> = ["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-accept"]
@@ -34,12 +36,17 @@ public enum ForwardedHeaders {
         public var host: String
         /// The resource's gateway prefix (`X-Forwarded-Prefix`), so tools can build their own URLs.
         public var prefix: String
+        /// The authenticated caller's user id (`X-Forwarded-User`) and email (`X-Forwarded-Email`).
+        public var user: String?
+        public var email: String?
 
-        public init(clientAddress: String?, proto: String, host: String, prefix: String) {
+        public init(clientAddress: String?, proto: String, host: String, prefix: String, user: String? = nil, email: String? = nil) {
             self.clientAddress = clientAddress
             self.proto = proto
             self.host = host
             self.prefix = prefix
+            self.user = user
+            self.email = email
         }
     }
 
@@ -78,6 +85,8 @@ public enum ForwardedHeaders {
         set("X-Forwarded-Proto", origin.proto, in: &out)
         set("X-Forwarded-Host", origin.host, in: &out)
         set("X-Forwarded-Prefix", origin.prefix, in: &out)
+        if let user = origin.user { set("X-Forwarded-User", user, in: &out) }
+        if let email = origin.email { set("X-Forwarded-Email", email, in: &out) }
         if case .header(let name, let value) = credential { set(name, value, in: &out) }
         return out
     }

@@ -251,17 +251,20 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     return router
 }
 
-/// The bearer-token-or-session authentication of `/api` (with CSRF checks) and of the gateway (without).
-func tokenAuthentication(_ deps: EnclaveDependencies, requireCSRF: Bool = true) -> TokenAuthMiddleware {
+/// The bearer-token-or-session authentication of `/api` (with CSRF checks) and of the gateway (without CSRF
+/// checks, and also accepting Basic with an access token as the password, which is all git can send).
+func tokenAuthentication(_ deps: EnclaveDependencies, requireCSRF: Bool = true, acceptsBasic: Bool = false) -> TokenAuthMiddleware {
     var middleware = TokenAuthMiddleware(
         verifier: deps.tokens, cache: VerifiedTokenCache(), store: deps.store, seen: BoundedCache(capacity: 10_000),
         now: deps.controlPlane.environment.now, sessions: deps.sessions)
     middleware.requireCSRF = requireCSRF
+    middleware.acceptsBasic = acceptsBasic
     return middleware
 }
 
 func gatewayController(_ deps: EnclaveDependencies) -> GatewayController {
-    GatewayController(deps: deps, access: Access(store: deps.store), authentication: tokenAuthentication(deps, requireCSRF: false))
+    GatewayController(
+        deps: deps, access: Access(store: deps.store), authentication: tokenAuthentication(deps, requireCSRF: false, acceptsBasic: true))
 }
 
 /// The whole server: HTTP (with the gateway's WebSocket upgrades) plus the engine's workers, as one service group.

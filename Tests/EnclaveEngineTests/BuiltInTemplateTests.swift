@@ -15,6 +15,8 @@ struct BuiltInTemplateTests {
         ("tre-shared-service-firewall", .sharedService, "shared_services/firewall"),
         ("tre-service-jupyterlab", .workspaceService, "workspace_services/jupyterlab"),
         ("tre-user-resource-notebook", .userResource, "workspace_services/jupyterlab/user_resources/notebook"),
+        ("tre-service-mlflow", .workspaceService, "workspace_services/mlflow"),
+        ("tre-service-git", .workspaceService, "workspace_services/git"),
     ]
 
     @Test func everyBuiltInTemplateLoadsWithoutProblems() throws {

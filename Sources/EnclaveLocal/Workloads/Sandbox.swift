@@ -60,7 +60,10 @@ public struct Sandbox: Sendable, Hashable {
             "--bind", "\(ws)/shared", "\(ws)/shared",
             "--bind", "\(ws)/home", "\(ws)/home",
             "--dev", "/dev", "--proc", "/proc",
-            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            // No --die-with-parent: its parent-death signal fires when the *thread* that spawned bubblewrap exits, and
+            // the Swift runtime's worker threads come and go, so workloads were SIGKILLed at random seconds after
+            // starting. The supervisor stops workloads itself (process group) and adopts them after a restart.
+            "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--chdir", workingDirectory, "--",
         ]
         return .success(argv + command)

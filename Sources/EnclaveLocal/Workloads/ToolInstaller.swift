@@ -52,8 +52,11 @@ struct ToolInstaller: Sendable {
                 return .failure(SandboxError(message: "\(tool.name) needs Debian packages \(debian.joined(separator: " ")); Enclave is not root, install them first"))
             }
             await progress("installing Debian packages for \(tool.name): \(debian.joined(separator: " "))")
+            // The lock above is per tool; dpkg's is per host. Two tools installing at once (JupyterLab's R kernel
+            // and the git server's packages) made the second fail at once with "Could not get lock"; apt waits.
             if case .failure(let error) = await run(
-                ["/usr/bin/apt-get", "install", "-y", "-q", "--no-install-recommends"] + debian, environment: ["DEBIAN_FRONTEND": "noninteractive"],
+                ["/usr/bin/apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "--no-install-recommends"] + debian,
+                environment: ["DEBIAN_FRONTEND": "noninteractive"],
                 progress: { _ in })
             {
                 return .failure(error)

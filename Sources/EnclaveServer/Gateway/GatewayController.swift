@@ -59,6 +59,7 @@ struct GatewayController: Sendable {
 
     func register(on router: Router<EnclaveRequestContext>) {
         let group = router.group("workspaces")
+            .add(middleware: BasicChallengeMiddleware())
             .add(middleware: authentication)
             .add(middleware: SignInRedirectMiddleware())
             .group(context: AuthenticatedContext.self)
@@ -88,7 +89,7 @@ struct GatewayController: Sendable {
         }
         try await audit.httpRequest(user: context.user, path: path, address: context.remoteAddress, requestId: context.requestId)
         return try await proxy.forward(
-            request, path: path, to: target, origin: origin(path, address: context.remoteAddress),
+            request, path: path, to: target, origin: origin(path, address: context.remoteAddress, user: context.user),
             sessionCookie: SessionController.sessionCookie)
     }
 
@@ -153,7 +154,7 @@ struct GatewayController: Sendable {
             return .dontUpgrade
         }
         let forwarded = ForwardedHeaders.request(
-            head.headerFields, origin: origin(path, address: address), credential: upstream.credential,
+            head.headerFields, origin: origin(path, address: address, user: user), credential: upstream.credential,
             sessionCookie: SessionController.sessionCookie, webSocket: true)
         var response = HTTPFields()
         if let offered = head.headerFields[.secWebSocketProtocol], let first = offered.split(separator: ",").first {
@@ -182,8 +183,10 @@ struct GatewayController: Sendable {
         }
     }
 
-    func origin(_ path: GatewayPath, address: String?) -> ForwardedHeaders.Origin {
-        ForwardedHeaders.Origin(clientAddress: address, proto: publicScheme, host: publicHost, prefix: path.prefix + "/")
+    func origin(_ path: GatewayPath, address: String?, user: User) -> ForwardedHeaders.Origin {
+        ForwardedHeaders.Origin(
+            clientAddress: address, proto: publicScheme, host: publicHost, prefix: path.prefix + "/", user: user.id,
+            email: user.email.isEmpty ? nil : user.email)
     }
 
     static func isWebSocketUpgrade(_ headers: HTTPFields) -> Bool {

@@ -1,6 +1,7 @@
 import Foundation
 import EnclaveAuth
 import EnclaveCore
+import EnclaveGateway
 import EnclaveStore
 import Hummingbird
 import Logging
@@ -33,6 +34,9 @@ struct TokenAuthMiddleware: RouterMiddleware {
     /// (Jupyter, noVNC) cannot send Enclave's header and carry their own CSRF protection, and the session
     /// cookie is SameSite=Lax, so browsers do not attach it to cross-site writes.
     var requireCSRF = true
+    /// Whether `Authorization: Basic` with an access token as the password is accepted (the gateway turns it on:
+    /// git speaks only Basic). `/api` keeps to Bearer.
+    var acceptsBasic = false
 
     struct SeenEntry: Sendable {
         var user: User
@@ -69,11 +73,20 @@ struct TokenAuthMiddleware: RouterMiddleware {
             }
             return session.user
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw EnclaveError.unauthorized("Could not validate credentials: the Authorization header must be 'Bearer <token>'")
+        let token: String
+        if acceptsBasic, BasicCredentials.isBasic(header) {
+            guard !BasicCredentials.isCrossSiteBrowserRequest(request.headers) else {
+                throw EnclaveError.forbidden("Basic credentials are for command-line clients such as git; this request came from another site")
+            }
+            token = try BasicCredentials.parse(header).get().password
+        } else {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                let basic = acceptsBasic ? ", or Basic with an Enclave access token as the password" : ""
+                throw EnclaveError.unauthorized("Could not validate credentials: the Authorization header must be 'Bearer <token>'\(basic)")
+            }
+            token = String(parts[1])
         }
-        let token = String(parts[1])
         let verified: Result<User, EnclaveError>
         do {
             verified = .success(try await cache.user(for: token, verifier: verifier))
