@@ -129,7 +129,7 @@ struct BuiltInTemplateScriptTests {
     ) async throws -> DeploymentResult {
         let request = DeploymentRequest(
             operationId: UUID().uuidString, stepId: "main", action: action, resourceId: id, resourceType: type,
-            templateName: template, templateVersion: "0.1.0", parameters: parameters, workspaceId: workspaceId,
+            templateName: template, templateVersion: BuiltInTemplateTests.expected.first { $0.name == template }?.version ?? "0.1.0", parameters: parameters, workspaceId: workspaceId,
             parentWorkspaceServiceId: serviceId, ownerId: ownerId)
         let result = try await deployer.deploy(request, progress: { _ in })
         #expect(result.succeeded, "\(template) \(action): \(result.message)")
