@@ -207,12 +207,16 @@ struct DesktopWorkloadTests {
             let svc = try #require(svcOp["resourceId"]?.stringValue)
             let base = "/workspaces/\(ws)/services/\(svc)"
             let page = try await call(client, enclave, .get, "\(base)/vnc.html", as: owner)
-            print("Desktop service: deployed and its noVNC page served through the gateway \(String(format: "%.1f", Date().timeIntervalSince(started))) s after the request; \(svcOp["message"] ?? .null)")
+            print(
+                "Desktop service: deployed and its noVNC page served through the gateway \(String(format: "%.1f", Date().timeIntervalSince(started))) s after the request; \(svcOp["message"] ?? .null)"
+            )
             #expect(page.status == .ok)
             #expect(page.text.contains("<title>noVNC"))
             let index = try await call(client, enclave, .get, "\(base)/", as: owner)
             #expect(index.status == .ok)
-            #expect(index.text.contains("vnc.html?path=\(base.dropFirst())/websockify"), "the index opens noVNC on this prefix's WebSocket: \(index.text)")
+            #expect(
+                index.text.contains("vnc.html?path=\(base.dropFirst())/websockify"), "the index opens noVNC on this prefix's WebSocket: \(index.text)"
+            )
 
             let rfb = try await rfbHandshake(port: port, path: "\(base)/websockify", bearer: try await enclave.bearer(owner))
             #expect(rfb.version == "RFB 003.008\n")
@@ -221,7 +225,9 @@ struct DesktopWorkloadTests {
             #expect(try await processes("Xtigervnc").contains { $0.uid == workspaceUid }, "the service's desktop runs as the workspace uid")
 
             // No TCP listener for VNC; websockify refuses a WebSocket without the gateway's token.
-            let namespace = try await command.check(["ip", "netns", "identify", "\(try #require(await processes("websockify").first { $0.uid == workspaceUid }).pid)"])
+            let namespace = try await command.check([
+                "ip", "netns", "identify", "\(try #require(await processes("websockify").first { $0.uid == workspaceUid }).pid)",
+            ])
             let listeners = try await command.check(["ip", "netns", "exec", namespace.trimmingCharacters(in: .whitespacesAndNewlines), "ss", "-Hltn"])
             #expect(!listeners.contains(":59"), "Xtigervnc listens on no TCP port: \(listeners)")
             // Other tools in the workspace's network namespace reach neither the X display (no abstract
@@ -254,18 +260,24 @@ struct DesktopWorkloadTests {
             let urStarted = Date()
             let createUr = try await call(
                 client, enclave, .post, urBase, as: alice,
-                json: ["templateName": "tre-user-resource-desktop", "properties": ["display_name": "Mine", "description": "e2e", "vm_size": "Small (1 CPU, 2 GB)"]])
+                json: [
+                    "templateName": "tre-user-resource-desktop",
+                    "properties": ["display_name": "Mine", "description": "e2e", "vm_size": "Small (1 CPU, 2 GB)"],
+                ])
             let urOp = try await wait(client, enclave, createUr.location, as: alice, timeout: 300)
             #expect(urOp["status"] == "deployed", "\(urOp)")
             let ur = try #require(urOp["resourceId"]?.stringValue)
             let personal = "\(base)/user-resources/\(ur)"
             let mine = try await call(client, enclave, .get, "\(personal)/vnc.html", as: alice)
-            print("Personal desktop: noVNC page through the gateway \(String(format: "%.1f", Date().timeIntervalSince(urStarted))) s after the request")
+            print(
+                "Personal desktop: noVNC page through the gateway \(String(format: "%.1f", Date().timeIntervalSince(urStarted))) s after the request")
             #expect(mine.status == .ok)
             #expect(mine.text.contains("<title>noVNC"))
             for file in (try? FileManager.default.contentsOfDirectory(atPath: enclave.dataDir.path + "/run/workloads")) ?? []
             where file.hasSuffix(".log") && mine.status != .ok {
-                print("--- \(file)\n" + ((try? String(contentsOfFile: enclave.dataDir.path + "/run/workloads/" + file, encoding: .utf8)) ?? "").suffix(1500))
+                print(
+                    "--- \(file)\n"
+                        + ((try? String(contentsOfFile: enclave.dataDir.path + "/run/workloads/" + file, encoding: .utf8)) ?? "").suffix(1500))
             }
             #expect(try await call(client, enclave, .get, "\(personal)/vnc.html", as: bob).status == .forbidden, "another researcher may not open it")
             #expect(try await call(client, enclave, .get, "\(personal)/vnc.html", as: owner).status == .ok, "a workspace owner may")
@@ -291,7 +303,8 @@ struct DesktopWorkloadTests {
             // Stop: power state stopped, the gateway says so.
             let stop = try await call(client, enclave, .post, "\(urBase)/\(ur)/invoke-action?action=stop", as: alice)
             #expect(try await wait(client, enclave, stop.location, as: alice, timeout: 60)["status"] == "action_succeeded")
-            #expect(try await call(client, enclave, .get, "\(urBase)/\(ur)", as: alice).json["userResource"]?["azureStatus"] == ["powerState": "stopped"])
+            #expect(
+                try await call(client, enclave, .get, "\(urBase)/\(ur)", as: alice).json["userResource"]?["azureStatus"] == ["powerState": "stopped"])
             let stopped = try await poll(client, enclave, "\(personal)/vnc.html", as: alice, until: .serviceUnavailable)
             #expect(stopped.status == .serviceUnavailable)
             #expect(stopped.text.contains("stopped"), "\(stopped.text)")
@@ -300,7 +313,8 @@ struct DesktopWorkloadTests {
             // Start: running again.
             let start = try await call(client, enclave, .post, "\(urBase)/\(ur)/invoke-action?action=start", as: alice)
             #expect(try await wait(client, enclave, start.location, as: alice, timeout: 120)["status"] == "action_succeeded")
-            #expect(try await call(client, enclave, .get, "\(urBase)/\(ur)", as: alice).json["userResource"]?["azureStatus"] == ["powerState": "running"])
+            #expect(
+                try await call(client, enclave, .get, "\(urBase)/\(ur)", as: alice).json["userResource"]?["azureStatus"] == ["powerState": "running"])
             #expect(try await poll(client, enclave, "\(personal)/vnc.html", as: alice, until: .ok).status == .ok)
 
             // SIGKILL a part of each desktop: the supervisor starts the whole desktop again.
@@ -330,7 +344,9 @@ struct DesktopWorkloadTests {
             #expect(try await wait(client, enclave, disable.location, as: admin, timeout: 300)["status"] == "updated")
             let delete = try await call(client, enclave, .delete, "/api/workspaces/\(ws)", as: admin)
             #expect(try await wait(client, enclave, delete.location, as: admin, timeout: 300)["status"] == "deleted")
-            let uids = try await command.check(["ps", "-e", "-o", "uid="]).split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let uids = try await command.check(["ps", "-e", "-o", "uid="]).split(separator: "\n").compactMap {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
             #expect(!uids.contains(workspaceUid), "no process of the workspace uid")
             #expect(!uids.contains(aliceUid), "no process of Alice's uid")
             for folder in unified ? ["/sys/fs/cgroup/\(cgroup)"] : Cgroups.controllers.map({ "/sys/fs/cgroup/\($0)/\(cgroup)" }) {
@@ -360,7 +376,8 @@ struct DesktopWorkloadTests {
             #expect(wsOp["status"] == "deployed", "\(wsOp)")
             let ws = try #require(wsOp["resourceId"]?.stringValue)
             let workspaceUid = try #require(
-                try await call(client, enclave, .get, "/api/workspaces/\(ws)", as: admin).json["workspace"]?["properties"]?["workspace_uid"]?.intValue)
+                try await call(client, enclave, .get, "/api/workspaces/\(ws)", as: admin).json["workspace"]?["properties"]?["workspace_uid"]?.intValue
+            )
             _ = try await call(
                 client, enclave, .post, "/api/workspaces/\(ws)/users/assign", as: admin,
                 json: ["role_id": "WorkspaceResearcher", "user_ids": [.string(alice.id), .string(bob.id)]])
@@ -410,7 +427,9 @@ struct DesktopWorkloadTests {
             #expect(try await wait(client, enclave, disable.location, as: admin, timeout: 300)["status"] == "updated")
             let delete = try await call(client, enclave, .delete, "/api/workspaces/\(ws)", as: admin)
             #expect(try await wait(client, enclave, delete.location, as: admin, timeout: 300)["status"] == "deleted")
-            let uids = try await command.check(["ps", "-e", "-o", "uid="]).split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let uids = try await command.check(["ps", "-e", "-o", "uid="]).split(separator: "\n").compactMap {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
             #expect(!uids.contains(workspaceUid) && !uids.contains(aliceUid), "no process of the workspace's uids")
         }
     }

@@ -30,8 +30,12 @@ import Testing
 
     @Test func theSchemasOfferExactlyTheKnownSizes() throws {
         let root = TestPaths.templates
-        for folder in ["workspace_services/desktop", "workspace_services/desktop/user_resources/desktop", "workspace_services/jupyterlab/user_resources/notebook"] {
-            let schema = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(folder)/template_schema.json")))
+        for folder in [
+            "workspace_services/desktop", "workspace_services/desktop/user_resources/desktop",
+            "workspace_services/jupyterlab/user_resources/notebook",
+        ] {
+            let schema = try JSONDecoder().decode(
+                JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(folder)/template_schema.json")))
             let offered = schema["properties"]?["vm_size"]?["enum"]?.arrayValue?.compactMap(\.stringValue)
             #expect(offered == WorkloadSize.allCases.map(\.rawValue), "\(folder)")
         }

@@ -98,7 +98,8 @@ public struct LocalWorkloads: WorkloadStepRunner {
         var identity = WorkloadIdentity(uid: placement.uid, gid: nil, port: workload.port, home: "\(workspaceDirectory)/shared")
         if request.resourceType == .userResource {
             guard let owner = request.ownerId, Self.isPathComponent(owner) else {
-                return DeploymentResult(succeeded: false, message: "A user resource's workload runs for its owner; '\(request.ownerId ?? "")' is not a usable user id")
+                return DeploymentResult(
+                    succeeded: false, message: "A user resource's workload runs for its owner; '\(request.ownerId ?? "")' is not a usable user id")
             }
             let uid = try await plane.userUid(workspaceId: workspaceId, userId: owner)
             let home = "\(workspaceDirectory)/home/\(owner)"
