@@ -56,3 +56,8 @@ extension LocalDataPlane {
         }
     }
 }
+
+extension IdentityRange {
+    /// The default per-user uids, 400000–465535: apart from the workspace uids (200000–265535).
+    public static let users = IdentityRange(first: 400_000, count: 65_536)
+}

@@ -28,7 +28,7 @@ public struct LocalDataPlaneConfiguration: Sendable, Hashable {
 
     public init(
         pool: AddressPool, namePrefix: String = "enc", identities: IdentityRange = .init(), cgroups: Cgroups? = Cgroups(),
-        userIdentities: IdentityRange = IdentityRange(first: 400_000, count: 65_536), userPorts: WorkloadPortRange = .init()
+        userIdentities: IdentityRange = .users, userPorts: WorkloadPortRange = .init()
     ) throws {
         guard WorkspaceHostNames.isValidPrefix(namePrefix) else {
             throw EnclaveError.unprocessable("Data plane name prefix '\(namePrefix)' must be 1–5 lowercase letters or digits, starting with a letter")

@@ -165,7 +165,8 @@ struct DesktopWorkloadTests {
     @Test func aDesktopOpensThroughTheGatewayAndAPersonalDesktopIsItsOwnersAlone() async throws {
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
         let prefix = "d" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(mode: .host, addressPool: "10.208.\(Int.random(in: 0...255)).0/24", namePrefix: prefix)
+        let settings = DataPlaneSettings(mode: .host, addressPool: "10.208.\(Int.random(in: 0...255)).0/24", namePrefix: prefix,
+            firstWorkspaceUid: 210_000 + Int.random(in: 0...500) * 100, firstUserUid: 410_000 + Int.random(in: 0...500) * 100)
         let enclave = try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: settings)
         defer { enclave.remove() }
         try await scenario(enclave)
@@ -358,7 +359,8 @@ struct DesktopWorkloadTests {
     @Test func aPersonalNotebookRunsAsItsOwnersOwnUidInTheirHome() async throws {
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
         let prefix = "n" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(mode: .host, addressPool: "10.207.\(Int.random(in: 0...255)).0/24", namePrefix: prefix)
+        let settings = DataPlaneSettings(mode: .host, addressPool: "10.207.\(Int.random(in: 0...255)).0/24", namePrefix: prefix,
+            firstWorkspaceUid: 210_000 + Int.random(in: 0...500) * 100, firstUserUid: 410_000 + Int.random(in: 0...500) * 100)
         let enclave = try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: settings)
         defer { enclave.remove() }
         let owner = TestUsers.owner
@@ -409,7 +411,7 @@ struct DesktopWorkloadTests {
             let homePath = enclave.dataDir.path + "/workspaces/\(ws)/home/\(alice.id)"
             let file = try FileManager.default.attributesOfItem(atPath: homePath + "/notebooks/hello.txt")
             let aliceUid = try #require((file[.ownerAccountID] as? NSNumber)?.intValue)
-            #expect(aliceUid != workspaceUid && aliceUid >= 400_000)
+            #expect(aliceUid != workspaceUid && aliceUid >= 410_000)
             #expect((file[.groupOwnerAccountID] as? NSNumber)?.intValue == workspaceUid)
             let home = try FileManager.default.attributesOfItem(atPath: homePath)
             #expect((home[.ownerAccountID] as? NSNumber)?.intValue == aliceUid)

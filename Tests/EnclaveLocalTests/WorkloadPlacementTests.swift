@@ -50,7 +50,7 @@ import Testing
 }
 
 @Suite struct UserIdentityAllocationTests {
-    func makePlane(_ userIdentities: IdentityRange = IdentityRange(first: 400_000, count: 65_536)) throws -> (LocalDataPlane, URL) {
+    func makePlane(_ userIdentities: IdentityRange = .users) throws -> (LocalDataPlane, URL) {
         let dir = try TestPaths.temporaryDirectory("enclave-users-test")
         let store = try SQLiteStore(path: dir.appendingPathComponent("enclave.sqlite").path)
         let configuration = try LocalDataPlaneConfiguration(

@@ -60,8 +60,9 @@ public struct LocalWorkloads: WorkloadStepRunner {
             return DeploymentResult(succeeded: false, message: "A workload runs inside a workspace; use it in a workspace service or user resource")
         }
         if plane.isSimulated {
+            let stopping = request.action == "stop" || request.action == "uninstall"
             return DeploymentResult(
-                succeeded: true, outputs: ["power_state": .string("not_started")],
+                succeeded: true, outputs: ["power_state": .string(stopping ? "stopped" : "not_started")],
                 message: "Simulated data plane: the workload was not started (run serve with --data-plane host)")
         }
         guard Self.isPathComponent(id) else {

@@ -53,7 +53,9 @@ struct ToolInstaller: Sendable {
             }
             await progress("installing Debian packages for \(tool.name): \(debian.joined(separator: " "))")
             if case .failure(let error) = await run(
-                ["/usr/bin/apt-get", "install", "-y", "-q", "--no-install-recommends"] + debian, environment: ["DEBIAN_FRONTEND": "noninteractive"],
+                // Another tool's install (or the operator's apt) may hold dpkg's lock: wait for it rather than fail.
+                ["/usr/bin/apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600"] + debian,
+                environment: ["DEBIAN_FRONTEND": "noninteractive"],
                 progress: { _ in })
             {
                 return .failure(error)
