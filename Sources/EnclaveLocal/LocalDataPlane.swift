@@ -18,17 +18,33 @@ public struct LocalDataPlaneConfiguration: Sendable, Hashable {
     public var namePrefix: String
     /// uids/gids handed to workspaces.
     public var identities: IdentityRange
+    /// uids handed to each (workspace, user) whose own workloads (personal desktops, notebooks) run
+    /// apart from the workspace uid; their gid is the workspace's.
+    public var userIdentities: IdentityRange
+    /// Ports of user resources' workloads.
+    public var userPorts: WorkloadPortRange
     /// Where limits go; nil applies none (the simulated data plane).
     public var cgroups: Cgroups?
 
-    public init(pool: AddressPool, namePrefix: String = "enc", identities: IdentityRange = .init(), cgroups: Cgroups? = Cgroups()) throws {
+    public init(
+        pool: AddressPool, namePrefix: String = "enc", identities: IdentityRange = .init(), cgroups: Cgroups? = Cgroups(),
+        userIdentities: IdentityRange = .users, userPorts: WorkloadPortRange = .init()
+    ) throws {
         guard WorkspaceHostNames.isValidPrefix(namePrefix) else {
             throw EnclaveError.unprocessable("Data plane name prefix '\(namePrefix)' must be 1–5 lowercase letters or digits, starting with a letter")
+        }
+        let workspaceUids = identities.first..<(identities.first + identities.count)
+        let userUids = userIdentities.first..<(userIdentities.first + userIdentities.count)
+        guard !workspaceUids.overlaps(userUids) else {
+            throw EnclaveError.unprocessable(
+                "Workspace uids \(workspaceUids) and per-user uids \(userUids) overlap; give them separate ranges")
         }
         self.pool = pool
         self.namePrefix = namePrefix
         self.identities = identities
         self.cgroups = cgroups
+        self.userIdentities = userIdentities
+        self.userPorts = userPorts
     }
 
     public static func standard() throws -> LocalDataPlaneConfiguration {
@@ -38,6 +54,10 @@ public struct LocalDataPlaneConfiguration: Sendable, Hashable {
     /// Store kinds of this pool's allocations (the pool is part of the key, so changing it never reuses slots wrongly).
     var linkKind: String { "link:\(namePrefix):\(pool)" }
     var uidKind: String { "uid:\(namePrefix):\(identities.first)" }
+    /// Owners are `<workspace>/<user>`, so a workspace's user uids can be found and freed with it.
+    var userUidKind: String { "user-uid:\(namePrefix):\(userIdentities.first)" }
+    /// Owners are `<workspace>/<resource>`.
+    var userPortKind: String { "user-port:\(namePrefix):\(userPorts.first)" }
 }
 
 /// Isolates workspaces on this host: a network namespace with a veth /30 from the pool, an
@@ -151,23 +171,26 @@ public struct LocalDataPlane: IsolationStepRunner {
         let config = configuration
         guard let linkSlot = try await allocations.slot(kind: config.linkKind, owner: workspaceId) else {
             try await allocations.releaseSlot(kind: config.uidKind, owner: workspaceId)
+            try await releaseUserAllocations(workspaceId: workspaceId)
             return false
         }
         let names = WorkspaceHostNames(prefix: config.namePrefix, slot: linkSlot)
         let uidSlot = try await allocations.slot(kind: config.uidKind, owner: workspaceId)
         let uid = uidSlot.flatMap { config.identities.uid(slot: $0) }
+        let uids = (uid.map { [$0] } ?? []) + (try await userUids(workspaceId: workspaceId))
         // SIGKILL, not SIGTERM: a pid-namespace init ignores SIGTERM. Tools get their graceful stop
         // from the workload supervisor before uninstall reaches this step.
         for _ in 0..<50 {
             var pids = Set(try await network.processes(in: names))
             pids.formUnion(config.cgroups?.processes(of: names.cgroup) ?? [])
-            if let uid { pids.formUnion(Self.processes(ofUid: uid)) }
+            for uid in uids { pids.formUnion(Self.processes(ofUid: uid)) }
             if pids.isEmpty { break }
             for pid in pids where pid > 1 { kill(pid, SIGKILL) }
             try await Task.sleep(for: .milliseconds(20))
         }
         try config.cgroups?.remove(names.cgroup)
         try await network.remove(names)
+        try await releaseUserAllocations(workspaceId: workspaceId)
         try await allocations.releaseSlot(kind: config.uidKind, owner: workspaceId)
         try await allocations.releaseSlot(kind: config.linkKind, owner: workspaceId)
         return true

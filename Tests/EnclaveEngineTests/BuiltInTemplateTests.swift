@@ -9,21 +9,23 @@ import Testing
 struct BuiltInTemplateTests {
     static let templatesRoot = repositoryRoot().appendingPathComponent("templates")
 
-    static let expected: [(name: String, type: ResourceType, folder: String)] = [
-        ("tre-workspace-base", .workspace, "workspaces/base"),
-        ("tre-workspace-unrestricted", .workspace, "workspaces/unrestricted"),
-        ("tre-shared-service-firewall", .sharedService, "shared_services/firewall"),
-        ("tre-service-jupyterlab", .workspaceService, "workspace_services/jupyterlab"),
-        ("tre-user-resource-notebook", .userResource, "workspace_services/jupyterlab/user_resources/notebook"),
-        ("tre-service-mlflow", .workspaceService, "workspace_services/mlflow"),
-        ("tre-service-git", .workspaceService, "workspace_services/git"),
+    static let expected: [(name: String, type: ResourceType, folder: String, version: String)] = [
+        ("tre-workspace-base", .workspace, "workspaces/base", "0.1.0"),
+        ("tre-workspace-unrestricted", .workspace, "workspaces/unrestricted", "0.1.0"),
+        ("tre-shared-service-firewall", .sharedService, "shared_services/firewall", "0.1.0"),
+        ("tre-service-jupyterlab", .workspaceService, "workspace_services/jupyterlab", "0.1.0"),
+        ("tre-user-resource-notebook", .userResource, "workspace_services/jupyterlab/user_resources/notebook", "0.2.0"),
+        ("tre-service-desktop", .workspaceService, "workspace_services/desktop", "0.1.0"),
+        ("tre-user-resource-desktop", .userResource, "workspace_services/desktop/user_resources/desktop", "0.1.0"),
+        ("tre-service-mlflow", .workspaceService, "workspace_services/mlflow", "0.1.0"),
+        ("tre-service-git", .workspaceService, "workspace_services/git", "0.1.0"),
     ]
 
     @Test func everyBuiltInTemplateLoadsWithoutProblems() throws {
         let catalog = BundleCatalog.load(from: Self.templatesRoot.path)
         #expect(catalog.problems.isEmpty, "\(catalog.problems)")
-        for (name, type, folder) in Self.expected {
-            let bundle = try #require(catalog.bundle(name: name, version: "0.1.0"), "\(name) is missing")
+        for (name, type, folder, version) in Self.expected {
+            let bundle = try #require(catalog.bundle(name: name, version: version), "\(name) \(version) is missing")
             #expect(bundle.type == type)
             #expect(bundle.directory == Self.templatesRoot.appendingPathComponent(folder).standardizedFileURL.path)
             #expect(
@@ -59,7 +61,8 @@ struct BuiltInTemplateTests {
     @Test(arguments: expected.map(\.name))
     func everyBuiltInTemplateRegistersAndItsDefaultsAreValidProperties(name: String) throws {
         let catalog = BundleCatalog.load(from: Self.templatesRoot.path)
-        let bundle = try #require(catalog.bundle(name: name, version: "0.1.0"))
+        let version = Self.expected.first { $0.name == name }?.version ?? "0.1.0"
+        let bundle = try #require(catalog.bundle(name: name, version: version))
         // The registration body as the server would post it (Azure TRE's wire names).
         let body: JSONValue = [
             "name": .string(bundle.name), "version": .string(bundle.version), "current": true,
@@ -75,7 +78,7 @@ struct BuiltInTemplateTests {
 
     @Test func theNotebookDeclaresItsCustomActionsAndRoles() throws {
         let catalog = BundleCatalog.load(from: Self.templatesRoot.path)
-        let notebook = try #require(catalog.bundle(name: "tre-user-resource-notebook", version: "0.1.0"))
+        let notebook = try #require(catalog.bundle(name: "tre-user-resource-notebook", version: "0.2.0"))
         #expect(notebook.manifest.parent == "tre-service-jupyterlab")
         #expect(notebook.manifest.customActionNames == ["start", "stop"])
         let declared = notebook.schema["customActions"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
@@ -128,7 +131,7 @@ struct BuiltInTemplateScriptTests {
     ) async throws -> DeploymentResult {
         let request = DeploymentRequest(
             operationId: UUID().uuidString, stepId: "main", action: action, resourceId: id, resourceType: type,
-            templateName: template, templateVersion: "0.1.0", parameters: parameters, workspaceId: workspaceId,
+            templateName: template, templateVersion: BuiltInTemplateTests.expected.first { $0.name == template }?.version ?? "0.1.0", parameters: parameters, workspaceId: workspaceId,
             parentWorkspaceServiceId: serviceId, ownerId: ownerId)
         let result = try await deployer.deploy(request, progress: { _ in })
         #expect(result.succeeded, "\(template) \(action): \(result.message)")
@@ -259,26 +262,21 @@ struct BuiltInTemplateScriptTests {
                 "tre-user-resource-notebook", .userResource, action, id: nb, parameters: parameters, workspaceId: ws,
                 serviceId: svc, ownerId: owner)
         }
-        let state = "workspaces/\(ws)/services/\(svc)/user_resources/\(nb)/state.json"
         let installed = try await notebook("install")
-        #expect(installed.outputs["power_state"] == "running")
+        #expect(installed.outputs["notebooks_path"] == .string("home/\(owner)/notebooks"))
         #expect(exists("workspaces/\(ws)/home/\(owner)/notebooks"))
         #expect(try mode("workspaces/\(ws)/home/\(owner)") == 0o700)
+        #expect(try mode("workspaces/\(ws)/home/\(owner)/notebooks") == 0o700)
 
-        let stopped = try await notebook("stop")
-        #expect(stopped.outputs["power_state"] == "stopped")
-        #expect(try json(state)["power_state"] == "stopped")
-        let upgraded = try await notebook("upgrade")
-        #expect(upgraded.outputs["power_state"] == "stopped")
-        let started = try await notebook("start")
-        #expect(started.outputs["power_state"] == "running")
-        #expect(try json(state)["power_state"] == "running")
+        // The workload steps run JupyterLab (skipped here; the root end-to-end test runs it).
+        #expect(try await notebook("stop").succeeded)
+        #expect(try await notebook("upgrade").succeeded)
+        #expect(try await notebook("start").succeeded)
 
         try "print(1)".write(
             to: data.appendingPathComponent("workspaces/\(ws)/home/\(owner)/notebooks/a.py"), atomically: true,
             encoding: .utf8)
         _ = try await notebook("uninstall")
-        #expect(!exists(state))
         #expect(exists("workspaces/\(ws)/home/\(owner)/notebooks/a.py"), "notebooks are kept by default")
 
         _ = try await notebook("install")

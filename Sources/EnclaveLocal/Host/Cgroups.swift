@@ -50,6 +50,15 @@ public struct Cgroups: Sendable, Hashable {
         for path in paths(of: name) {
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
+        if unified {
+            // A nested name (a workload's cgroup under its workspace's): each ancestor hands the
+            // controllers down too.
+            var ancestor = "\(root)/\(parent)"
+            for component in name.split(separator: "/").dropLast() {
+                ancestor += "/\(component)"
+                _ = try? write("+memory +cpu +pids", to: "\(ancestor)/cgroup.subtree_control")
+            }
+        }
         for file in limits.files(unified: unified) {
             let folder = unified ? "\(root)/\(parent)/\(name)" : "\(root)/\(file.controller)/\(parent)/\(name)"
             let path = "\(folder)/\(file.file)"
@@ -59,23 +68,37 @@ public struct Cgroups: Sendable, Hashable {
         }
     }
 
-    /// Process ids in the workspace's cgroups.
+    /// Process ids in the workspace's cgroups and the cgroups below them (its workloads').
     public func processes(of name: String) -> [Int32] {
         var pids = Set<Int32>()
-        for path in paths(of: name) {
+        for path in paths(of: name).flatMap({ Self.descendants(of: $0) + [$0] }) {
             guard let text = try? String(contentsOfFile: "\(path)/cgroup.procs", encoding: .utf8) else { continue }
             for line in text.split(whereSeparator: \.isNewline) { if let pid = Int32(line) { pids.insert(pid) } }
         }
         return pids.sorted()
     }
 
-    /// Removes the cgroup folders (their processes must be gone); absent folders are skipped.
+    /// Removes the cgroup folders and the cgroups below them, deepest first (their processes must be
+    /// gone); absent folders are skipped.
     public func remove(_ name: String) throws {
-        for path in paths(of: name) where FileManager.default.fileExists(atPath: path) {
+        for path in paths(of: name).flatMap({ Self.descendants(of: $0) + [$0] }) where FileManager.default.fileExists(atPath: path) {
             guard rmdir(path) == 0 || errno == ENOENT else {
                 throw EnclaveError.internal("Cannot remove cgroup \(path): \(String(cString: strerror(errno)))")
             }
         }
+    }
+
+    /// Every cgroup folder below `path`, children after their own children (the order rmdir needs).
+    static func descendants(of path: String) -> [String] {
+        var found: [String] = []
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for entry in entries.sorted() {
+            var isDirectory: ObjCBool = false
+            let child = "\(path)/\(entry)"
+            guard FileManager.default.fileExists(atPath: child, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            found += descendants(of: child) + [child]
+        }
+        return found
     }
 
     private func write(_ value: String, to path: String) throws {

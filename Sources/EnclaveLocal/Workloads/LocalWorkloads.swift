@@ -60,26 +60,64 @@ public struct LocalWorkloads: WorkloadStepRunner {
             return DeploymentResult(succeeded: false, message: "A workload runs inside a workspace; use it in a workspace service or user resource")
         }
         if plane.isSimulated {
+            let stopping = request.action == "stop" || request.action == "uninstall"
             return DeploymentResult(
-                succeeded: true, outputs: ["power_state": .string("not_started")],
+                succeeded: true, outputs: ["power_state": .string(stopping ? "stopped" : "not_started")],
                 message: "Simulated data plane: the workload was not started (run serve with --data-plane host)")
+        }
+        guard Self.isPathComponent(id) else {
+            return DeploymentResult(succeeded: false, message: "Resource id '\(id)' cannot name a cgroup or a file")
         }
         if request.action == "uninstall" || request.action == "stop" {
             await progress("stopping workload")
             await supervisor.stop(id)
-            if request.action == "uninstall" { try? FileManager.default.removeItem(at: tokenURL(id)) }
+            if let placement = try await plane.placement(workspaceId: workspaceId) {
+                // The workload's own cgroup; its processes went with the sandbox.
+                try? plane.configuration.cgroups?.remove("\(placement.names.cgroup)/\(id)")
+            }
+            if request.action == "uninstall" {
+                try? FileManager.default.removeItem(at: tokenURL(id))
+                if request.resourceType == .userResource { try await plane.releaseUserPort(workspaceId: workspaceId, resourceId: id) }
+            }
             return DeploymentResult(succeeded: true, outputs: ["power_state": .string("stopped")], message: "Workload stopped")
         }
         guard let placement = try await plane.placement(workspaceId: workspaceId) else {
             return DeploymentResult(succeeded: false, message: "Workspace '\(workspaceId)' is not isolated on this host; deploy it (with an isolate: step) first")
+        }
+        let size: WorkloadSize?
+        switch Result(catching: { try WorkloadSize.from(parameters: request.parameters) }) {
+        case .success(let chosen): size = chosen
+        case .failure(let error): return DeploymentResult(succeeded: false, message: (error as? EnclaveError)?.message ?? "\(error)")
         }
         let workspaceDirectory = "\(dataDirectory)/workspaces/\(workspaceId)"
         let fm = FileManager.default
         for folder in ["shared", "home"] where !fm.fileExists(atPath: "\(workspaceDirectory)/\(folder)") {
             return DeploymentResult(succeeded: false, message: "Workspace storage \(workspaceDirectory)/\(folder) is missing; deploy the workspace first")
         }
-        let home = request.ownerId.map { "\(workspaceDirectory)/home/\($0)" }.flatMap { fm.fileExists(atPath: $0) ? $0 : nil }
-            ?? "\(workspaceDirectory)/shared"
+        // A user resource runs as its owner's own uid, on a port of its own, in the owner's home;
+        // a workspace service as the workspace uid on its bundle's port.
+        var identity = WorkloadIdentity(uid: placement.uid, gid: nil, port: workload.port, home: "\(workspaceDirectory)/shared")
+        if request.resourceType == .userResource {
+            guard let owner = request.ownerId, Self.isPathComponent(owner) else {
+                return DeploymentResult(
+                    succeeded: false, message: "A user resource's workload runs for its owner; '\(request.ownerId ?? "")' is not a usable user id")
+            }
+            let uid = try await plane.userUid(workspaceId: workspaceId, userId: owner)
+            let home = "\(workspaceDirectory)/home/\(owner)"
+            if case .failure(let error) = Self.prepareHome(home, uid: uid, gid: placement.uid) {
+                return DeploymentResult(succeeded: false, message: error.message)
+            }
+            identity = WorkloadIdentity(
+                uid: uid, gid: placement.uid, port: try await plane.userPort(workspaceId: workspaceId, resourceId: id), home: home)
+        } else if let owner = request.ownerId {
+            // The creator's home, while it is still the workspace uid's (a personal tool of theirs makes it their own).
+            let home = "\(workspaceDirectory)/home/\(owner)"
+            var info = stat()
+            if stat(home, &info) == 0, Int(info.st_uid) == placement.uid { identity.home = home }
+        }
+        var workload = workload
+        workload.port = identity.port
+        let home = identity.home
         let token: String
         switch loadOrCreateToken(id) {
         case .success(let value): token = value
@@ -87,7 +125,15 @@ public struct LocalWorkloads: WorkloadStepRunner {
         }
         let basePath = GatewayOutputs.path(of: request) ?? "/"
         var values: [String: String] = [:]
-        for (name, value) in request.parameters { if let text = value.stringValue { values[name] = text } }
+        for (name, value) in request.parameters {
+            switch value {
+            case .string(let text): values[name] = text
+            // Booleans and whole numbers too, so a script's argument can carry a switch (`{{ disable_copy }}`).
+            case .bool(let flag): values[name] = flag ? "true" : "false"
+            case .int(let number): values[name] = String(number)
+            default: break
+            }
+        }
         values.merge([
             "address": placement.link.workspaceAddress, "port": "\(workload.port)", "base_path": basePath, "token": token,
             "data_dir": dataDirectory, "tools_dir": toolsDirectory, "workspace_dir": workspaceDirectory,
@@ -95,7 +141,17 @@ public struct LocalWorkloads: WorkloadStepRunner {
         ]) { _, fixed in fixed }
 
         let spec: WorkloadSpec
-        switch makeSpec(workload, values: values, placement: placement, workspaceDirectory: workspaceDirectory, home: home) {
+        let cgroup = "\(placement.names.cgroup)/\(id)"
+        if let cgroups = plane.configuration.cgroups {
+            do {
+                try cgroups.ensure(cgroup, limits: size?.limits ?? ResourceLimits())
+            } catch {
+                return DeploymentResult(succeeded: false, message: "Cannot create the workload's cgroup \(cgroup): \(error)")
+            }
+        }
+        switch makeSpec(
+            workload, values: values, placement: placement, identity: identity, cgroup: cgroup, workspaceDirectory: workspaceDirectory, home: home)
+        {
         case .success(let made): spec = made
         case .failure(let error): return DeploymentResult(succeeded: false, message: error.message)
         }
@@ -131,7 +187,7 @@ public struct LocalWorkloads: WorkloadStepRunner {
 
     func makeSpec(
         _ workload: BundleWorkload, values: [String: String], placement: (names: WorkspaceHostNames, link: WorkspaceLink, uid: Int),
-        workspaceDirectory: String, home: String
+        identity: WorkloadIdentity, cgroup: String, workspaceDirectory: String, home: String
     ) -> Result<WorkloadSpec, SandboxError> {
         var command: [String] = []
         for part in workload.command {
@@ -149,10 +205,11 @@ public struct LocalWorkloads: WorkloadStepRunner {
             case .failure(let error): return .failure(error)
             }
         }
-        let cgroupProcs = plane.configuration.cgroups.map { $0.paths(of: placement.names.cgroup).map { "\($0)/cgroup.procs" } } ?? []
+        let cgroupProcs = plane.configuration.cgroups.map { $0.paths(of: cgroup).map { "\($0)/cgroup.procs" } } ?? []
         let sandbox = Sandbox(
-            namespace: placement.names.namespace, uid: placement.uid, cgroupProcs: cgroupProcs, dataDirectory: dataDirectory,
-            workspaceDirectory: workspaceDirectory, workingDirectory: "\(workspaceDirectory)/shared")
+            namespace: placement.names.namespace, uid: identity.uid, cgroupProcs: cgroupProcs, dataDirectory: dataDirectory,
+            workspaceDirectory: workspaceDirectory, workingDirectory: identity.gid == nil ? "\(workspaceDirectory)/shared" : home,
+            gid: identity.gid)
         let argv: [String]
         switch sandbox.argv(command) {
         case .success(let made): argv = made

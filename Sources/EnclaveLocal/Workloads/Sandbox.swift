@@ -10,15 +10,22 @@
 public struct Sandbox: Sendable, Hashable {
     public var namespace: String
     public var uid: Int
+    /// The gid; nil: the same number as `uid`. A user's own workload runs with its own uid and the
+    /// workspace's gid, so it shares the workspace's `shared` folder but not other users' homes.
+    public var gid: Int?
     /// `cgroup.procs` files the process joins before anything else starts.
     public var cgroupProcs: [String]
     public var dataDirectory: String
     public var workspaceDirectory: String
     public var workingDirectory: String
 
-    public init(namespace: String, uid: Int, cgroupProcs: [String], dataDirectory: String, workspaceDirectory: String, workingDirectory: String) {
+    public init(
+        namespace: String, uid: Int, cgroupProcs: [String], dataDirectory: String, workspaceDirectory: String, workingDirectory: String,
+        gid: Int? = nil
+    ) {
         self.namespace = namespace
         self.uid = uid
+        self.gid = gid
         self.cgroupProcs = cgroupProcs
         self.dataDirectory = dataDirectory
         self.workspaceDirectory = workspaceDirectory
@@ -49,7 +56,7 @@ public struct Sandbox: Sendable, Hashable {
         var argv = [tools.sh, "-c", joinCgroups, "enclave-workload"] + cgroupProcs + ["--"]
         argv += [tools.ip, "netns", "exec", namespace]
         argv += [
-            tools.setpriv, "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            tools.setpriv, "--reuid", "\(uid)", "--regid", "\(gid ?? uid)", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
             "--no-new-privs",
         ]
         let ws = workspaceDirectory

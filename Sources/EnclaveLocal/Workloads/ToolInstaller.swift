@@ -55,7 +55,8 @@ struct ToolInstaller: Sendable {
             // The lock above is per tool; dpkg's is per host. Two tools installing at once (JupyterLab's R kernel
             // and the git server's packages) made the second fail at once with "Could not get lock"; apt waits.
             if case .failure(let error) = await run(
-                ["/usr/bin/apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "--no-install-recommends"] + debian,
+                // Another tool's install (or the operator's apt) may hold dpkg's lock: wait for it rather than fail.
+                ["/usr/bin/apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600"] + debian,
                 environment: ["DEBIAN_FRONTEND": "noninteractive"],
                 progress: { _ in })
             {

@@ -18,11 +18,30 @@ public struct DataPlaneSettings: Sendable, Hashable {
     public var addressPool: String
     /// Prefix of host object names (default `enc`).
     public var namePrefix: String
+    /// First workspace uid and first per-user uid (nil: the defaults, 200000 and 400000). Two
+    /// installations on one host (or root tests running in parallel) need apart ranges: removing a
+    /// workspace kills every process of its uids.
+    public var firstWorkspaceUid: Int?
+    public var firstUserUid: Int?
 
-    public init(mode: DataPlaneMode = .host, addressPool: String = "10.200.0.0/16", namePrefix: String = "enc") {
+    public init(
+        mode: DataPlaneMode = .host, addressPool: String = "10.200.0.0/16", namePrefix: String = "enc", firstWorkspaceUid: Int? = nil,
+        firstUserUid: Int? = nil
+    ) {
         self.mode = mode
         self.addressPool = addressPool
         self.namePrefix = namePrefix
+        self.firstWorkspaceUid = firstWorkspaceUid
+        self.firstUserUid = firstUserUid
+    }
+
+    /// The uid ranges: the default counts from the chosen firsts.
+    var identities: (workspaces: IdentityRange, users: IdentityRange) {
+        let defaults = (workspaces: IdentityRange(), users: IdentityRange.users)
+        return (
+            firstWorkspaceUid.map { IdentityRange(first: $0, count: defaults.workspaces.count) } ?? defaults.workspaces,
+            firstUserUid.map { IdentityRange(first: $0, count: defaults.users.count) } ?? defaults.users
+        )
     }
 
     /// The data plane for these settings, keeping its allocations in `allocations`.
@@ -32,7 +51,8 @@ public struct DataPlaneSettings: Sendable, Hashable {
         let pool = try AddressPool(cidr: addressPool)
         switch mode {
         case .host:
-            let configuration = try LocalDataPlaneConfiguration(pool: pool, namePrefix: namePrefix)
+            let configuration = try LocalDataPlaneConfiguration(
+                pool: pool, namePrefix: namePrefix, identities: identities.workspaces, userIdentities: identities.users)
             return LocalDataPlane(configuration: configuration, allocations: allocations)
         case .simulated:
             let configuration = try LocalDataPlaneConfiguration(pool: pool, namePrefix: namePrefix, cgroups: nil)

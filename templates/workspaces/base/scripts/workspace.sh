@@ -70,7 +70,9 @@ case "$action" in
             if [ "$(id -u)" = 0 ]; then
                 chown "0:$gid" "$ws" "$ws/home" "$ws/imports" "$ws/data"
                 chown "$uid:$gid" "$ws/shared"
-                [ -z "$owner" ] || chown "$uid:$gid" "$ws/home/$owner"
+                # Only a home still root's (just made): a personal desktop or notebook gives it to the
+                # owner's own uid, which an upgrade must not take back.
+                if [ -n "$owner" ] && [ "$(stat -c %u "$ws/home/$owner")" = 0 ]; then chown "$uid:$gid" "$ws/home/$owner"; fi
             else
                 echo "Not root: storage stays owned by uid $(id -u), not the workspace's uid $uid" >&2
             fi
