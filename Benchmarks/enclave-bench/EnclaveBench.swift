@@ -12,6 +12,6 @@ struct EnclaveBench: AsyncParsableCommand {
         abstract: "Measure Enclave: operations end to end, cold start and idle memory (GET throughput uses wrk).",
         subcommands: [
             OperationsBenchmark.self, DeployerBenchmark.self, StartupBenchmark.self, CreateWorkspace.self, BenchServe.self,
-            AuthBenchmark.self, GatewayBenchmark.self, AirlockScanBenchmark.self, AirlockChecksBenchmark.self,
+            AuthBenchmark.self, GatewayBenchmark.self, AirlockScanBenchmark.self, AirlockChecksBenchmark.self, AirlockTransferBenchmark.self,
         ])
 }

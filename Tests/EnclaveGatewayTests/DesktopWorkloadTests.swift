@@ -39,7 +39,21 @@ struct DesktopWorkloadTests: WorkloadE2E {
 
     /// Speaks RFB 3.8 over the gateway's WebSocket up to ServerInit; returns the server's version line,
     /// the security types it offered and the framebuffer size.
+    ///
+    /// Retried for up to 30 s: after a restart websockify can serve the page a moment before the X server
+    /// listens, and then closes the WebSocket without a handshake (seen once in a full run).
     func rfbHandshake(port: Int, path: String, bearer: String) async throws -> (version: String, types: [UInt8], width: Int, height: Int) {
+        let deadline = Date().addingTimeInterval(30)
+        var outcome = try? await rfbHandshakeAttempt(port: port, path: path, bearer: bearer)
+        while outcome == nil, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            outcome = try? await rfbHandshakeAttempt(port: port, path: path, bearer: bearer)
+        }
+        let (version, types, width, height) = try #require(outcome, "no RFB handshake through \(path) within 30 s")
+        return (version, types, width, height)
+    }
+
+    func rfbHandshakeAttempt(port: Int, path: String, bearer: String) async throws -> (String, [UInt8], Int, Int)? {
         let result = NIOLockedValueBox<(String, [UInt8], Int, Int)?>(nil)
         try await WebSocketClient.connect(
             url: "ws://127.0.0.1:\(port)\(path)",
@@ -81,8 +95,7 @@ struct DesktopWorkloadTests: WorkloadE2E {
             }
             try await outbound.close(.normalClosure, reason: nil)
         }
-        let (version, types, width, height) = try #require(result.withLockedValue { $0 })
-        return (version, types, width, height)
+        return result.withLockedValue { $0 }
     }
 
     /// (pid, uid) of every process running `program` (directly, or as the script of an interpreter).

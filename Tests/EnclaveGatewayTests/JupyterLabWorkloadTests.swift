@@ -183,17 +183,22 @@ struct JupyterLabWorkloadTests {
             #expect(seen["cell-1"] == "42\n")
             #expect(seen["cell-2"]?.hasPrefix("BLOCKED") == true, "\(seen)")
 
+            // The workspace's uid, from its properties (the isolate step's outputs are merged there).
+            let uid = try #require(
+                try await call(client, enclave, .get, "/api/workspaces/\(ws)", as: admin).json["workspace"]?["properties"]?["workspace_uid"]?.intValue,
+                "the workspace reports no workspace_uid")
             // Delete: disable (cascades to the service), then delete (uninstall deepest first).
             let disable = try await call(
                 client, enclave, .patch, "/api/workspaces/\(ws)", as: admin, json: ["isEnabled": false], headers: [HTTPField.Name("etag")!: "*"])
             #expect(try await wait(client, enclave, disable.location, as: admin, timeout: 300)["status"] == "updated")
             let delete = try await call(client, enclave, .delete, "/api/workspaces/\(ws)", as: admin)
             #expect(try await wait(client, enclave, delete.location, as: admin, timeout: 300)["status"] == "deleted")
-            let uid = wsOp["outputs"]?["workspace_uid"]?.intValue
-            if let uid {
-                let processes = try await command.check(["ps", "-e", "-o", "uid="])
-                #expect(!processes.split(separator: "\n").contains { Int($0.trimmingCharacters(in: .whitespaces)) == uid })
+            // Other root suites may run workspaces on the same uid range at the same time: count only this test's.
+            let processes = try await command.check(["ps", "-e", "-o", "uid=,args="])
+            let ours = processes.split(separator: "\n").filter { line in
+                line.split(separator: " ", omittingEmptySubsequences: true).first.flatMap { Int($0) } == uid && line.contains(enclave.dataDir.path)
             }
+            #expect(ours.isEmpty, "processes of the workspace uid \(uid) left: \(ours)")
         }
         let leftover = try await command.check(["ps", "-e", "-o", "args="])
         #expect(!leftover.contains(enclave.dataDir.path), "no process runs from the test's DATA any more")

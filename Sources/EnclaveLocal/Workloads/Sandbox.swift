@@ -73,7 +73,12 @@ public struct Sandbox: Sendable, Hashable {
             "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--chdir", workingDirectory, "--",
         ]
-        return .success(argv + command)
+        // Without --die-with-parent, bubblewrap's init stays while any process of the sandbox lives, so a tool
+        // whose main process exits would leave its children (and their ports) behind and its restart would
+        // fail. The command therefore runs under a shell that, once it ends, kills everything else in the
+        // sandbox's pid namespace (`kill -1` there reaches only the sandbox's processes) and exits with its status.
+        let endsSandbox = #"status=0; "$@" || status=$?; kill -KILL -1 2>/dev/null; exit $status"#
+        return .success(argv + [tools.sh, "-c", endsSandbox, "enclave-sandbox"] + command)
     }
 }
 
