@@ -223,6 +223,7 @@ let package = Package(
             name: "EnclaveAirlockTests",
             dependencies: [
                 "EnclaveAirlock", "EnclaveCore", "EnclaveStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
