@@ -378,4 +378,23 @@ struct AirlockAPITests {
             #expect(try await link(.put, "/files/x.csv", query: managerQuery, body: [1]).status == .forbidden)
         }
     }
+
+    @Test("auto_reject: an ACRO results.json naming a file the export lacks fails its check hard, and the workspace's auto_reject rejects at once")
+    func autoRejectOnHardFailure() async throws {
+        try await withAPI { api in
+            let ws = try await api.airlockWorkspace(properties: ["airlock_output_checks": ["auto_reject": true]])
+            let rid = try await api.newRequest(ws, type: "export")
+            let base = "/api/workspaces/\(ws)/requests/\(rid)"
+            let results = #"{"version": "0.4.5", "results": {"output_0": {"uid": "output_0", "status": "pass", "type": "table", "files": [{"name": "table.csv"}], "summary": "pass"}}}"#
+            #expect(try await api.put("\(base)/files/results.json", Array(results.utf8), as: TestUsers.researcher).status == .created)
+            #expect(try await api.put("\(base)/files/notes.txt", Array("no table here".utf8), as: TestUsers.researcher).status == .created)
+            #expect(try await api.call(.post, "\(base)/submit", as: TestUsers.researcher).status == .ok)
+            try await api.waitFor("rejected", ws, rid)
+            let request = try await api.call(.get, base, as: TestUsers.researcher).json["airlockRequest"]
+            #expect(request?["statusMessage"]?.stringValue?.contains("auto_reject") == true, "\(request ?? .null)")
+            #expect(request?["reviews"]?.arrayValue?.first?["reviewDecision"] == "rejected")
+            let statuses = (request?["history"]?.arrayValue ?? []).compactMap { $0["status"]?.stringValue }
+            #expect(statuses == ["submitted", "in_review", "rejection_in_progress", "rejected"])
+        }
+    }
 }

@@ -166,7 +166,7 @@ public final class AirlockProcessor: Service, Sendable {
             }
         }
         let scannedFiles = files
-        let ids = (newId(), newId(), newId())
+        let ids = (newId(), newId(), newId(), newId(), newId())
         let event: AirlockEvent
         if !infected.isEmpty {
             event = .scanBlocked(verdict: "Malware found: " + infected.joined(separator: "; "))
@@ -202,6 +202,17 @@ public final class AirlockProcessor: Service, Sendable {
                         ]))
             }
             audit.append(Self.statusAudit(id: ids.1, from: current, to: next, time: time))
+            // Auto-reject (off by default): a hard check failure rejects at once, with the failures as the reason.
+            let hardFailures = scannedFiles.flatMap { file in
+                (file.checks ?? []).filter { $0.verdict == .fail }.map { "\(file.name): \($0.summary)" }
+            }
+            if next.status == .inReview, current.checkParameters?.autoReject == true, !hardFailures.isEmpty {
+                let reviewed = next
+                next = try AirlockRules.apply(
+                    .autoReject(reason: "Rejected automatically (auto_reject): " + hardFailures.joined(separator: "; ")), to: reviewed,
+                    by: Actor(user: Self.systemUser), reviewId: ids.3, now: time)
+                audit.append(Self.statusAudit(id: ids.4, from: reviewed, to: next, time: time))
+            }
             return AirlockChange(request: next, audit: audit)
         }
     }

@@ -16,6 +16,9 @@ public enum AirlockEvent: Sendable, Hashable {
     case stageCompleted
     /// Enclave could not continue (the reason is shown as the status message).
     case fail(reason: String)
+    /// The workspace chose `auto_reject` and an output check failed hard: Enclave rejects a request in
+    /// review on its own, recording the reason as a review.
+    case autoReject(reason: String)
 }
 
 /// Who may review, and how many approvals a request needs (`airlock_required_approvals`, default 1).
@@ -77,6 +80,12 @@ public enum AirlockRules {
             try move(&next, to: final, by: actor.user, now: now)
         case .fail(let reason):
             try move(&next, to: .failed, by: actor.user, now: now)
+            next.statusMessage = reason
+        case .autoReject(let reason):
+            guard request.status == .inReview else { throw .badRequest(illegalTransition) }
+            next.reviews.append(
+                AirlockReview(id: reviewId, reviewer: actor.user, dateCreated: now, reviewDecision: .rejected, decisionExplanation: reason))
+            try move(&next, to: .rejectionInProgress, by: actor.user, now: now)
             next.statusMessage = reason
         }
         return next
