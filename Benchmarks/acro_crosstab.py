@@ -29,7 +29,8 @@ elapsed = time.perf_counter() - started
 record = list(acro.results.results.values())[-1]
 print(f"ACRO status: {record.status}; summary: {record.summary[:120]}")
 outcome = record.outcome
-flagged = [f"{a},{b}" for (a, b), v in outcome.stack().items() if "threshold" in str(v)]
+# ACRO 0.4 writes "threshold; ", newer versions "MinimumThresholdCheck; " (zeros also carry it).
+flagged = [f"{a},{b}" for (a, b), v in outcome.stack().items() if "threshold" in str(v).lower()]
 with open(out_path, "w") as f:
     f.write("\n".join(sorted(flagged)) + "\n")
 print(f"acro.crosstab: {elapsed:.3f} s; flagged cells: {len(flagged)}")

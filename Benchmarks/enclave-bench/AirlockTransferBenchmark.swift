@@ -12,7 +12,8 @@ import NIOFileSystem
 import ServiceLifecycle
 
 /// `enclave-bench airlock-transfer`: a file uploaded into an airlock draft and downloaded back through the API,
-/// against `dd` copying and reading the same file on the same disk, in one run; plus the process's peak RSS
+/// against `dd` copying (with fsync, as the upload syncs) and reading (page cache dropped before each read) the same
+/// file on the same disk, in one run; plus the process's peak RSS
 /// growth while uploading (VmHWM, reset through /proc/self/clear_refs before the upload).
 ///
 /// The client is in the same process (AsyncHTTPClient streaming the file from disk and discarding the download),
@@ -83,6 +84,8 @@ struct AirlockTransferBenchmark: AsyncParsableCommand {
             let peak = Self.status("VmHWM")
             guard uploadStatus == 201 else { throw BenchError("upload gave \(uploadStatus)") }
 
+            // Download from the disk, not the page cache (as dd below): drop the caches first (root).
+            Self.dropCaches()
             // Download: as the owner of a draft, discarding the bytes.
             var get = HTTPClientRequest(url: url)
             get.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -93,20 +96,37 @@ struct AirlockTransferBenchmark: AsyncParsableCommand {
             let download = ContinuousClock.now - downloadStart
             guard received == bytes else { throw BenchError("download gave \(received) of \(bytes) bytes") }
             try await client.shutdown()
+            // The same download by curl in its own process, so the client does not share this process's threads.
+            var curlDownload: Duration?
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") {
+                Self.dropCaches()
+                curlDownload = try Self.time(["/usr/bin/curl", "-sf", "-o", "/dev/null", "-H", "Authorization: Bearer \(token)", url])
+            }
 
             // dd on the same disk: copy (read + write, as the upload does) and read.
             let copy = root.appendingPathComponent("dd-copy.bin").path
-            let ddCopy = try Self.time(["/bin/dd", "if=\(source)", "of=\(copy)", "bs=1M", "status=none"])
+            // conv=fsync: on disk before dd ends, as the upload syncs before it answers.
+            let ddCopy = try Self.time(["/bin/dd", "if=\(source)", "of=\(copy)", "bs=1M", "conv=fsync", "status=none"])
+            Self.dropCaches()
             let ddRead = try Self.time(["/bin/dd", "if=\(copy)", "of=/dev/null", "bs=1M", "status=none"])
             let mib = Double(sizeMib)
             func rate(_ d: Duration) -> Double { mib / Self.seconds(d) }
             print(String(format: "size %d MiB", sizeMib))
             print(String(format: "upload   %.2f s  %.0f MiB/s   dd copy %.2f s  %.0f MiB/s   ratio %.2f", Self.seconds(upload), rate(upload), Self.seconds(ddCopy), rate(ddCopy), rate(upload) / rate(ddCopy)))
             print(String(format: "download %.2f s  %.0f MiB/s   dd read %.2f s  %.0f MiB/s   ratio %.2f", Self.seconds(download), rate(download), Self.seconds(ddRead), rate(ddRead), rate(download) / rate(ddRead)))
+            if let curlDownload {
+                print(String(format: "download by curl %.2f s  %.0f MiB/s   ratio to dd read %.2f", Self.seconds(curlDownload), rate(curlDownload), rate(curlDownload) / rate(ddRead)))
+            }
             print("RSS before upload \(rssBefore / 1024) MiB, peak during upload \(peak / 1024) MiB, growth \((peak - rssBefore) / 1024) MiB")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    /// Empties the page cache so reads come from the disk (needs root; without it reads may be cached for both sides).
+    static func dropCaches() {
+        _ = try? time(["/bin/sync"])
+        try? "3".write(toFile: "/proc/sys/vm/drop_caches", atomically: false, encoding: .utf8)
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

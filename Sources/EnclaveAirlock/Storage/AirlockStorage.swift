@@ -151,6 +151,8 @@ public struct AirlockStorage: Sendable {
                     }
                 }
                 try await writer.flush()
+                // On disk before the request records the file: a crash after the commit must not lose its bytes.
+                try await handle.synchronize()
             }
         } catch let error as EnclaveError {
             if error.kind == .insufficientStorage || error.kind == .payloadTooLarge { try? FileManager.default.removeItem(atPath: part) }

@@ -425,10 +425,10 @@ struct AirlockController: Sendable {
         if let rangeHeader = request.headers[.range], let range = Self.byteRange(rangeHeader, size: file.size) {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
             headers[.contentLength] = "\(range.count)"
-            return Response(status: .partialContent, headers: headers, body: try await fileIO.loadFile(path: path, range: range, context: context))
+            return Response(status: .partialContent, headers: headers, body: try await fileIO.loadFile(path: path, range: range, context: context, chunkLength: Self.downloadChunk))
         }
         headers[.contentLength] = "\(file.size)"
-        return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+        return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context, chunkLength: Self.downloadChunk))
     }
 
     /// A preview for reviewers (CSV/TSV as a table, text, images) from the file's first bytes; audited.
@@ -447,6 +447,9 @@ struct AirlockController: Sendable {
         try await store.appendAudit([audit(context, .airlockPreview, found, details: ["name": .string(name)])])
         return try JSONBody.response(FilePreview.make(name: name, prefix: prefix, size: file.size).json)
     }
+
+    /// Downloads read the disk in 1 MiB chunks (Hummingbird's default 128 KiB costs a hop per chunk).
+    static let downloadChunk = 1 << 20
 
     /// `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX`, clamped to the file; nil when unusable (the whole file is sent).
     static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
