@@ -268,6 +268,10 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy), deps.airlock]
     if let provider = deps.identityProvider { services.append(provider) }
     if let clamd = deps.clamd { services.append(clamd) }
+    services.append(
+        AirlockNotificationService(
+            store: deps.store, settings: deps.configuration.airlock.notifications, publicURL: deps.configuration.resolvedPublicURL,
+            now: deps.controlPlane.environment.now, logger: logger))
     let gateway = gatewayController(deps)
     let refusal = WebSocketRefusal(responder: router.buildResponder())
     return Application(
