@@ -238,6 +238,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
+    AirlockNotificationsController(store: deps.store, access: access).register(on: api)
     AirlockController(
         store: deps.store, access: access, storage: deps.airlockStorage, processor: deps.airlock, now: deps.controlPlane.environment.now,
         newId: deps.controlPlane.environment.newId

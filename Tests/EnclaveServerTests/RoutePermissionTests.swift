@@ -139,6 +139,7 @@ struct RoutePermissionTests {
             Route(method: .delete, path: "\(w)/requests/\(nobody)/files/\(nobody)", allowed: [.owner, .researcher]),
             Route(method: .post, path: "\(w)/requests/\(nobody)/workspace-files", allowed: [.owner, .researcher], body: "{}"),
             Route(method: .get, path: "/api/requests", allowed: core),
+            Route(method: .get, path: "/api/airlock/notifications", allowed: a),
             // Audit
             Route(method: .get, path: "/api/audit", allowed: a),
             // Users of the TRE: an unknown user id (404) or an empty body (422) once authorised.
