@@ -3,6 +3,7 @@
 import EnclaveAirlock
 import EnclaveCore
 import EnclaveServer
+import EnclaveStore
 import EnclaveTesting
 import Foundation
 import Hummingbird
@@ -38,7 +39,7 @@ struct AirlockNotificationAPITests {
                     if review == nil { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 let received = try #require(review, "no in_review webhook arrived")
-                let signature = try #require(received.headers["X-Enclave-Signature"])
+                let signature = try #require(received.headers["x-enclave-signature"])
                 #expect(WebhookSignature.verify(secret: "e2e-secret", body: received.body, signature: signature))
                 let json = received.json
                 #expect(json["request"]?["id"] == .string(rid))

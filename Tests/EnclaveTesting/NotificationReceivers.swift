@@ -8,6 +8,7 @@ import HummingbirdTesting
 /// A webhook receiver on a free local port that records every POST and answers with scripted statuses.
 public actor WebhookReceiver {
     public struct Received: Sendable {
+        /// By lower-case name.
         public var headers: [String: String]
         public var body: [UInt8]
         public var json: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(body))) ?? .null }

@@ -1,6 +1,6 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 import Crypto
-public import EnclaveCore
+import EnclaveCore
 public import EnclaveStore
 import Foundation
 public import Logging
@@ -53,6 +53,13 @@ public final class AirlockNotificationService: Service, Sendable {
                 try? await Task.sleep(for: .seconds(poll))
             }
         }
+        try? await client.shutdown()
+    }
+
+    /// One pass with a webhook client of its own (tests, one-off runs).
+    public func runOnce() async {
+        let client = WebhookSender.makeClient()
+        await runOnce(webhooks: WebhookSender(client: client))
         try? await client.shutdown()
     }
 

@@ -1,9 +1,9 @@
 // A small SMTP client (RFC 5321) on SwiftNIO: enough to hand notification mails to a relay — EHLO,
 // STARTTLS, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, QUIT — without blocking a thread.
-import EnclaveCore
+
 import Foundation
-import NIOCore
-import NIOPosix
+public import NIOCore
+public import NIOPosix
 import NIOSSL
 
 /// Sends mails through one SMTP server, one connection per mail.
@@ -221,7 +221,7 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
+        while case .continue = try decode(context: context, buffer: &buffer) {}
         return .needMoreData
     }
 }

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 public import EnclaveCore
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 
 /// POSTs signed notification bodies to webhook receivers.

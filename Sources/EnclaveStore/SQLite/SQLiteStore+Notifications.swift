@@ -1,4 +1,4 @@
-public import EnclaveCore
+import EnclaveCore
 import Foundation
 import GRDB
 

@@ -50,5 +50,11 @@ struct NotificationFixture {
         return AirlockNotificationService(store: store, settings: settings, publicURL: "https://tre.example.org/", now: now, logger: logger)
     }
 
+    var quietLogger: Logger {
+        var logger = Logger(label: "enclave.test.notify")
+        logger.logLevel = .critical
+        return logger
+    }
+
     func remove() { try? FileManager.default.removeItem(at: directory) }
 }

@@ -17,9 +17,7 @@ struct SMTPNotificationTests {
             let settings = AirlockNotificationSettings(
                 smtp: SMTPSettings(host: "127.0.0.1", port: sink.port, tls: .off, from: "enclave@tre.example.org"),
                 retry: NotificationRetryPolicy(maxAttempts: 2, baseDelay: 0))
-            let client = WebhookSender.makeClient()
-            await fixture.service(settings).runOnce(webhooks: WebhookSender(client: client))
-            try await client.shutdown()
+            await fixture.service(settings).runOnce()
 
             let mails = await sink.waitForMails(1)
             #expect(mails.count == 1)

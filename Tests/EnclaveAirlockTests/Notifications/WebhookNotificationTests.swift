@@ -21,18 +21,16 @@ struct WebhookNotificationTests {
         try await fixture.recordStatusChange(to: .inReview)
         try await WebhookReceiver.with(script: [503]) { receiver, url in
             let service = fixture.service(settings(url))
-            let client = WebhookSender.makeClient()
-            await service.runOnce(webhooks: WebhookSender(client: client))
-            try await client.shutdown()
+            await service.runOnce()
 
             let received = await receiver.received
             #expect(received.count == 2)
             for request in received {
-                let signature = try #require(request.headers["X-Enclave-Signature"])
+                let signature = try #require(request.headers["x-enclave-signature"])
                 #expect(WebhookSignature.verify(secret: Self.secret, body: request.body, signature: signature))
                 #expect(!WebhookSignature.verify(secret: "wrong", body: request.body, signature: signature))
             }
-            #expect(Set(received.compactMap { $0.headers["X-Enclave-Delivery"] }).count == 1, "a retry carries the same delivery id")
+            #expect(Set(received.compactMap { $0.headers["x-enclave-delivery"] }).count == 1, "a retry carries the same delivery id")
             let json = try #require(received.last).json
             #expect(json["event"] == "airlock.status_changed")
             #expect(json["request"]?["id"] == "req-1")
@@ -52,9 +50,7 @@ struct WebhookNotificationTests {
             #expect(log.first?.target == url)
 
             // The cursor moved past the record: another pass sends nothing again.
-            let again = WebhookSender.makeClient()
-            await service.runOnce(webhooks: WebhookSender(client: again))
-            try await again.shutdown()
+            await service.runOnce()
             #expect(await receiver.received.count == 2)
         }
     }
@@ -66,10 +62,8 @@ struct WebhookNotificationTests {
         try await fixture.recordStatusChange(to: .approved)
         try await WebhookReceiver.with(script: [400, 400]) { receiver, url in
             let service = fixture.service(settings(url))
-            let client = WebhookSender.makeClient()
-            await service.runOnce(webhooks: WebhookSender(client: client))
-            await service.runOnce(webhooks: WebhookSender(client: client))
-            try await client.shutdown()
+            await service.runOnce()
+            await service.runOnce()
             #expect(await receiver.received.count == 1)
             let log = try await fixture.store.notificationDeliveries(status: nil, auditSequence: nil, limit: 10)
             #expect(log.map(\.status) == [.failed])
@@ -85,9 +79,7 @@ struct WebhookNotificationTests {
         try await fixture.recordStatusChange(to: .rejected)
         try await WebhookReceiver.with(script: [500, 502, 429, 200]) { receiver, url in
             let service = fixture.service(settings(url, attempts: 3))
-            let client = WebhookSender.makeClient()
-            await service.runOnce(webhooks: WebhookSender(client: client))
-            try await client.shutdown()
+            await service.runOnce()
             #expect(await receiver.received.count == 3)
             let log = try await fixture.store.notificationDeliveries(status: nil, auditSequence: nil, limit: 10)
             #expect(log.map(\.status) == [.failed])
@@ -105,8 +97,7 @@ struct WebhookNotificationTests {
             var slow = settings(url)
             slow.retry = NotificationRetryPolicy(maxAttempts: 5, baseDelay: 3600)
             let first = fixture.service(slow)
-            let client = WebhookSender.makeClient()
-            await first.runOnce(webhooks: WebhookSender(client: client))
+            await first.runOnce()
             #expect(await receiver.received.count == 1)
             let pending = try await fixture.store.notificationDeliveries(status: .pending, auditSequence: nil, limit: 10)
             #expect(pending.count == 1)
@@ -115,9 +106,8 @@ struct WebhookNotificationTests {
             let reopened = try SQLiteStore(path: fixture.directory.appendingPathComponent("enclave.sqlite").path)
             let later = Date().timeIntervalSince1970 + 3700
             let second = AirlockNotificationService(
-                store: reopened, settings: slow, publicURL: "https://tre.example.org", now: { later }, logger: .init(label: "test"))
-            await second.runOnce(webhooks: WebhookSender(client: client))
-            try await client.shutdown()
+                store: reopened, settings: slow, publicURL: "https://tre.example.org", now: { later }, logger: fixture.quietLogger)
+            await second.runOnce()
             let received = await receiver.received
             #expect(received.count == 2)
             #expect(received.last?.json["request"]?["statusMessage"] == "cohort.csv: Eicar-Signature")
@@ -133,14 +123,12 @@ struct WebhookNotificationTests {
         let fixture = try await NotificationFixture.make()
         defer { fixture.remove() }
         try await fixture.recordStatusChange(to: .submitted)
-        let client = WebhookSender.makeClient()
-        await fixture.service(AirlockNotificationSettings()).runOnce(webhooks: WebhookSender(client: client))
+        await fixture.service(AirlockNotificationSettings()).runOnce()
         #expect(try await fixture.store.notificationCursor() > 0)
         try await WebhookReceiver.with { receiver, url in
-            await fixture.service(settings(url)).runOnce(webhooks: WebhookSender(client: client))
+            await fixture.service(settings(url)).runOnce()
             #expect(await receiver.received.isEmpty)
         }
-        try await client.shutdown()
     }
 
     @Test("bad webhook and SMTP settings are refused with what to fix")
