@@ -4,6 +4,9 @@ public import EnclaveCore
 public import Foundation
 import Hummingbird
 import HummingbirdTesting
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A webhook receiver on a free local port that records every POST and answers with scripted statuses.
 public actor WebhookReceiver {
@@ -110,10 +113,16 @@ public struct SMTPSink: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
+        // Its output goes to a file: a child holding the test runner's pipes open would keep `swift test` waiting.
+        let log = directory.appendingPathComponent("sink.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        defer { try? logHandle.close() }
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        defer {
-            process.terminate()
-        }
+        defer { kill(process.processIdentifier, SIGKILL) }
         let portFile = directory.appendingPathComponent("port").path
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: portFile) {

@@ -56,7 +56,9 @@ public struct SMTPClient: Sendable {
             if let tlsContext {
                 guard capabilities.contains(where: { $0.uppercased() == "STARTTLS" }) else {
                     throw SMTPError(
-                        code: nil, message: "\(settings.host) does not offer STARTTLS, which --smtp-starttls required demands", permanent: true)
+                        code: nil,
+                        message: "\(settings.host) does not offer STARTTLS, which --smtp-starttls required demands (it offers: \(capabilities.joined(separator: ", ")))",
+                        permanent: true)
                 }
                 _ = try await conversation.command("STARTTLS", expect: 220)
                 let serverName: String? = Self.isIPAddress(settings.host) ? nil : settings.host
@@ -202,9 +204,10 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
             if buffer.readableBytes > 4096 { throw SMTPError(code: nil, message: "a reply line longer than 4096 bytes", permanent: false) }
             return .needMoreData
         }
-        guard var line = buffer.readString(length: newline - view.startIndex + 1) else { return .needMoreData }
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
-        let utf8 = Array(line.utf8)
+        guard var utf8 = buffer.readBytes(length: newline - view.startIndex + 1) else { return .needMoreData }
+        // Bytes, not Characters: "\r\n" is one Character, so String suffix checks would miss it.
+        while let last = utf8.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { utf8.removeLast() }
+        let line = String(decoding: utf8, as: UTF8.self)
         guard utf8.count >= 3, let lineCode = Int(String(decoding: utf8[0..<3], as: UTF8.self)), (200..<600).contains(lineCode) else {
             throw SMTPError(code: nil, message: "not an SMTP reply: \(line.prefix(80))", permanent: false)
         }

@@ -9,8 +9,10 @@ import email
 import email.header
 import json
 import os
+import signal
 import socket
 import ssl
+import sys
 import time
 
 from aiosmtpd.controller import Controller
@@ -68,6 +70,9 @@ def main():
             return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
         options.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(args.tls_cert))
 
+    # The test stops the sink with SIGTERM; a parent that ignores it must not leave the sink running.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     controller = Controller(Sink(args.outdir), hostname="127.0.0.1", port=port, **options)
     controller.start()
     with open(os.path.join(args.outdir, "port.tmp"), "w") as f:
