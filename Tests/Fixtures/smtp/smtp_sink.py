@@ -67,7 +67,10 @@ def main():
     if args.user:
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == args.user and auth_data.password.decode() == args.password
-            return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+            if not ok:
+                # handled=False: aiosmtpd answers 535 itself (the default would leave the client waiting).
+                return AuthResult(success=False, handled=False)
+            return AuthResult(success=True, auth_data=auth_data.login.decode())
         options.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(args.tls_cert))
 
     # The test stops the sink with SIGTERM; a parent that ignores it must not leave the sink running.
