@@ -56,6 +56,15 @@ struct AirlockNotificationAPITests {
                 #expect(statuses.contains("submitted"))
                 let log = try await enclave.deps.store.notificationDeliveries(status: .delivered, auditSequence: nil, limit: 50)
                 #expect(log.count >= 2)
+
+                // Admins read the delivery log through the API; anything but a known status is refused.
+                let listed = try await api.call(.get, "/api/airlock/notifications?status=delivered", as: TestUsers.admin)
+                #expect(listed.status == .ok)
+                let entries = listed.json["notificationDeliveries"]?.arrayValue ?? []
+                #expect(entries.count == log.count)
+                #expect(entries.allSatisfy { $0["channel"] == "webhook" && $0["target"] == .string(url) && $0["status"] == "delivered" })
+                #expect(entries.first?["payload"] == nil, "payloads stay in the database")
+                #expect(try await api.call(.get, "/api/airlock/notifications?status=sent", as: TestUsers.admin).status == .unprocessableContent)
             }
         }
     }
