@@ -27,7 +27,8 @@ struct AirlockNotificationAPITests {
                 // The managers have used Enclave once, so their email addresses are known.
                 for user in [TestUsers.manager, manager2] { _ = try await api.call(.get, "/api/workspaces/\(ws)/requests", as: user) }
                 let rid = try await api.newRequest(ws, type: "import")
-                let upload = try await api.put("/api/workspaces/\(ws)/requests/\(rid)/files/data.csv", Array("a,b\n1,2\n".utf8), as: TestUsers.researcher)
+                let upload = try await api.put(
+                    "/api/workspaces/\(ws)/requests/\(rid)/files/data.csv", Array("a,b\n1,2\n".utf8), as: TestUsers.researcher)
                 #expect(upload.status == .created, "\(upload.text)")
                 #expect(try await api.call(.post, "/api/workspaces/\(ws)/requests/\(rid)/submit", as: TestUsers.researcher).status == .ok)
                 try await api.waitFor("in_review", ws, rid)

@@ -4,8 +4,9 @@ public import EnclaveCore
 public import Foundation
 import Hummingbird
 import HummingbirdTesting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A webhook receiver on a free local port that records every POST and answers with scripted statuses.
@@ -126,7 +127,9 @@ public struct SMTPSink: Sendable {
         let portFile = directory.appendingPathComponent("port").path
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: portFile) {
-            guard process.isRunning, Date() < deadline else { throw TestFailure("the SMTP sink did not start (exit \(process.isRunning ? -1 : process.terminationStatus))") }
+            guard process.isRunning, Date() < deadline else {
+                throw TestFailure("the SMTP sink did not start (exit \(process.isRunning ? -1 : process.terminationStatus))")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         guard let text = FileManager.default.contents(atPath: portFile), let port = Int(String(decoding: text, as: UTF8.self)) else {

@@ -139,7 +139,9 @@ public final class AirlockNotificationService: Service, Sendable {
                     "status": .string(status.rawValue), "previousStatus": previous.map(JSONValue.string) ?? .null,
                     "statusMessage": statusMessage.map(JSONValue.string) ?? .null,
                     "workspaceId": .string(workspaceId), "workspaceName": .string(workspaceName),
-                    "requester": ["id": .string(request.createdBy.id), "name": .string(request.createdBy.name), "email": .string(request.createdBy.email)],
+                    "requester": [
+                        "id": .string(request.createdBy.id), "name": .string(request.createdBy.name), "email": .string(request.createdBy.email),
+                    ],
                     "files": .array(request.files.map { ["name": .string($0.name), "size": .int($0.size), "sha256": .string($0.sha256)] }),
                 ],
                 "recipients": .object(emailsByRole.reduce(into: [:]) { $0[$1.key.rawValue] = .array($1.value.map(JSONValue.string)) }),

@@ -45,11 +45,13 @@ public struct WebhookEndpoint: Sendable, Hashable {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = parsed.host, !host.isEmpty
         else {
-            throw EnclaveError.badRequest("Webhook URL '\(url)' is not an http:// or https:// URL with a host, e.g. https://hooks.example.org/enclave")
+            throw EnclaveError.badRequest(
+                "Webhook URL '\(url)' is not an http:// or https:// URL with a host, e.g. https://hooks.example.org/enclave")
         }
         guard !secret.isEmpty else {
             throw EnclaveError.badRequest(
-                "Webhook \(url) has no secret: set --airlock-webhook-secret-file or ENCLAVE_AIRLOCK_WEBHOOK_SECRET so receivers can verify the signature")
+                "Webhook \(url) has no secret: set --airlock-webhook-secret-file or ENCLAVE_AIRLOCK_WEBHOOK_SECRET so receivers can verify the signature"
+            )
         }
     }
 }

@@ -57,7 +57,8 @@ public struct SMTPClient: Sendable {
                 guard capabilities.contains(where: { $0.uppercased() == "STARTTLS" }) else {
                     throw SMTPError(
                         code: nil,
-                        message: "\(settings.host) does not offer STARTTLS, which --smtp-starttls required demands (it offers: \(capabilities.joined(separator: ", ")))",
+                        message:
+                            "\(settings.host) does not offer STARTTLS, which --smtp-starttls required demands (it offers: \(capabilities.joined(separator: ", ")))",
                         permanent: true)
                 }
                 _ = try await conversation.command("STARTTLS", expect: 220)
@@ -187,7 +188,8 @@ struct SMTPConversation {
             try await outbound.write(ByteBuffer(string: base64(password) + "\r\n"))
             try await expect([235], after: "AUTH LOGIN password")
         } else {
-            throw SMTPError(code: nil, message: "\(server) offers neither AUTH PLAIN nor AUTH LOGIN (it offers: \(mechanisms.sorted()))", permanent: true)
+            throw SMTPError(
+                code: nil, message: "\(server) offers neither AUTH PLAIN nor AUTH LOGIN (it offers: \(mechanisms.sorted()))", permanent: true)
         }
     }
 }

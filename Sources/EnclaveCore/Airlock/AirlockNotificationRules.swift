@@ -87,7 +87,8 @@ public struct AirlockNotificationMessage: Sendable, Hashable, Codable {
         case (.airlockManager, .inReview):
             lead = "An airlock \(type.rawValue) request in workspace \"\(workspaceName)\" by \(requesterName) needs your review."
         case (.requester, .submitted):
-            lead = "Your airlock \(type.rawValue) request in workspace \"\(workspaceName)\" was submitted; it is being scanned and checked before review."
+            lead =
+                "Your airlock \(type.rawValue) request in workspace \"\(workspaceName)\" was submitted; it is being scanned and checked before review."
         case (.requester, _):
             lead = "Your airlock \(type.rawValue) request in workspace \"\(workspaceName)\" is now \(statusText)."
         default:

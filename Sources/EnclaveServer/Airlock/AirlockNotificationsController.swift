@@ -56,7 +56,8 @@ struct AirlockNotificationsController: Sendable {
             return status
         }
         let sequence = try text("auditSequence").map { try AuditController.integer($0, parameter: "auditSequence", range: 1...Int.max) }
-        let limit = try text("limit").map { try AuditController.integer($0, parameter: "limit", range: 1...AuditController.maxLimit) }
+        let limit =
+            try text("limit").map { try AuditController.integer($0, parameter: "limit", range: 1...AuditController.maxLimit) }
             ?? AuditController.defaultLimit
         let deliveries = try await store.notificationDeliveries(status: status, auditSequence: sequence, limit: limit)
         return try JSONBody.response(Page(notificationDeliveries: deliveries.map(Delivery.init)))
