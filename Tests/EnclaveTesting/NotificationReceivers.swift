@@ -139,14 +139,16 @@ public struct SMTPSink: Sendable {
     }
 
     /// A self-signed certificate for 127.0.0.1 and localhost, made with openssl; nil when openssl is missing.
-    public static func selfSignedCertificate(in directory: URL) throws -> (cert: String, key: String)? {
+    public static func selfSignedCertificate(in directory: URL, subjectAltName: String = "DNS:localhost,IP:127.0.0.1") throws -> (
+        cert: String, key: String
+    )? {
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert,
+            "-addext", "subjectAltName=\(subjectAltName)", "-keyout", key, "-out", cert,
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

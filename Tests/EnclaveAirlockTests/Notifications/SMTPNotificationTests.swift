@@ -89,6 +89,24 @@ struct SMTPNotificationTests {
         }
     }
 
+    @Test("a trusted certificate issued for another name is refused: the host name is verified, not only the issuer")
+    func certificateForAnotherHostIsRefused() async throws {
+        let directory = try TestPaths.temporaryDirectory("enclave-smtp-tls")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made = try await Blocking.run { try SMTPSink.selfSignedCertificate(in: directory, subjectAltName: "DNS:mail.example.org") }
+        let pair = try #require(made, "openssl could not make a certificate")
+        try await SMTPSink.with(tls: pair) { sink in
+            let smtp = SMTPSettings(
+                host: "127.0.0.1", port: sink.port, tls: .required, from: "enclave@tre.example.org", trustedCertificatesFile: pair.cert,
+                timeoutSeconds: 10)
+            let result = await failure {
+                try await SMTPClient(settings: smtp).send(from: smtp.from, to: ["mia@example.org"], message: "Subject: x\r\n\r\nx\r\n")
+            }
+            #expect(result != nil)
+            #expect(sink.mails().isEmpty)
+        }
+    }
+
     @Test("a server without STARTTLS is refused when STARTTLS is required")
     func missingStartTLSIsRefused() async throws {
         try await SMTPSink.with { sink in
