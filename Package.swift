@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -106,6 +107,10 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                // Notifications: webhooks over HTTP(S), mail over SMTP with STARTTLS.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -169,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "enclave",
             dependencies: [
-                "EnclaveServer", "EnclaveAPI", "EnclaveAuth", "EnclaveEngine", "EnclaveStore", "EnclaveCLI",
+                "EnclaveServer", "EnclaveAPI", "EnclaveAuth", "EnclaveEngine", "EnclaveStore", "EnclaveCLI", "EnclaveAirlock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -200,6 +205,8 @@ let package = Package(
             dependencies: [
                 "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveServer", "EnclaveAirlock",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -222,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveAirlockTests",
             dependencies: [
-                "EnclaveAirlock", "EnclaveCore", "EnclaveStore",
+                "EnclaveAirlock", "EnclaveCore", "EnclaveStore", "EnclaveTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

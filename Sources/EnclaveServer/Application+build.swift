@@ -238,6 +238,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     WorkspaceServicesController(routes: routes).register(on: api)
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
+    AirlockNotificationsController(store: deps.store, access: access).register(on: api)
     let links = AirlockLinks(
         secretsKey: try DataDirKeys.secretsKey(dataDir: deps.configuration.dataDir), publicURL: deps.configuration.resolvedPublicURL,
         store: deps.store, now: deps.controlPlane.environment.now)
@@ -275,6 +276,10 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy), deps.airlock]
     if let provider = deps.identityProvider { services.append(provider) }
     if let clamd = deps.clamd { services.append(clamd) }
+    services.append(
+        AirlockNotificationService(
+            store: deps.store, settings: deps.configuration.airlock.notifications, publicURL: deps.configuration.resolvedPublicURL,
+            now: deps.controlPlane.environment.now, logger: logger))
     let gateway = gatewayController(deps)
     let refusal = WebSocketRefusal(responder: router.buildResponder())
     return Application(

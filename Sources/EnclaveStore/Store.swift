@@ -216,7 +216,7 @@ public struct AuditFilter: Sendable, Hashable {
 
 /// The whole persistent state of a control plane, behind one protocol so SQLite and PostgreSQL are interchangeable.
 public protocol Store: ResourceRepository, TemplateRepository, OperationRepository, IdentityRepository, AuditRepository,
-    AccountRepository, CredentialRepository, AirlockRepository, StepQueue
+    AccountRepository, CredentialRepository, AirlockRepository, NotificationRepository, StepQueue
 {
     /// Applies a change set atomically: all of it or none of it, audit records included.
     ///

@@ -141,6 +141,7 @@ struct RoutePermissionTests {
             Route(method: .get, path: "\(w)/requests/\(nobody)/files/\(nobody)/preview", allowed: wsMembers),
             Route(method: .get, path: "\(w)/requests/\(nobody)/link", allowed: wsMembers),
             Route(method: .get, path: "/api/requests", allowed: core),
+            Route(method: .get, path: "/api/airlock/notifications", allowed: a),
             // Audit
             Route(method: .get, path: "/api/audit", allowed: a),
             // Users of the TRE: an unknown user id (404) or an empty body (422) once authorised.

@@ -8,14 +8,17 @@ public struct AirlockServerSettings: Sendable {
     public var limits: AirlockLimits
     public var processing: AirlockSettings
     public var scanner: AirlockScannerChoice
+    /// Webhooks and SMTP for status-change notifications; nothing configured: nothing is sent.
+    public var notifications: AirlockNotificationSettings
 
     public init(
         limits: AirlockLimits = .init(), processing: AirlockSettings = .init(),
-        scanner: AirlockScannerChoice = .managed(databaseDirectory: "/var/lib/clamav")
+        scanner: AirlockScannerChoice = .managed(databaseDirectory: "/var/lib/clamav"), notifications: AirlockNotificationSettings = .init()
     ) {
         self.limits = limits
         self.processing = processing
         self.scanner = scanner
+        self.notifications = notifications
     }
 
     /// The limits in force: with ClamAV, no file may be larger than clamd can scan (about 2 GiB), so

@@ -209,6 +209,33 @@ enum SQLiteMigrations {
                     CREATE INDEX airlock_requests_by_status ON airlock_requests(status);
                     """)
         }
+        migrator.registerMigration("v9-notifications") { db in
+            // The airlock notifier's delivery log, and how far it has read the audit log (one row).
+            try db.execute(
+                sql: """
+                    CREATE TABLE notification_deliveries (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        audit_sequence INTEGER NOT NULL,
+                        channel TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        last_error TEXT,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        next_attempt_at REAL NOT NULL
+                    );
+                    CREATE INDEX notification_deliveries_due ON notification_deliveries(status, next_attempt_at);
+                    CREATE INDEX notification_deliveries_by_audit ON notification_deliveries(audit_sequence);
+                    CREATE TABLE notification_cursor (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        sequence INTEGER NOT NULL
+                    );
+                    -- An existing install starts after its history: enabling notifications must not replay old changes.
+                    INSERT INTO notification_cursor (id, sequence) SELECT 1, COALESCE(MAX(sequence), 0) FROM audit;
+                    """)
+        }
         return migrator
     }
 }

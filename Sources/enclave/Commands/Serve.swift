@@ -1,4 +1,5 @@
 import ArgumentParser
+import EnclaveAirlock
 import EnclaveAuth
 import EnclaveCore
 import EnclaveEngine
@@ -137,12 +138,88 @@ struct OIDCOptions: ParsableArguments {
     }
 }
 
+/// `enclave serve`'s airlock notification options: signed webhooks and SMTP mail.
+///
+/// Secrets (the webhook key, the SMTP password) come from files or the environment, never from flags:
+/// flags show in `ps`.
+struct NotificationOptions: ParsableArguments {
+    private static let env = ProcessInfo.processInfo.environment
+
+    @Option(help: "URL every airlock status change is POSTed to, signed (X-Enclave-Signature); repeatable.")
+    var airlockWebhook: [String] = env["ENCLAVE_AIRLOCK_WEBHOOK"].map { [$0] } ?? []
+
+    @Option(help: "File holding the webhooks' HMAC-SHA256 key (or set ENCLAVE_AIRLOCK_WEBHOOK_SECRET).")
+    var airlockWebhookSecretFile: String = env["ENCLAVE_AIRLOCK_WEBHOOK_SECRET_FILE"] ?? ""
+
+    @Option(help: "SMTP server for airlock notification mail (none: no mail).")
+    var smtpHost: String = env["ENCLAVE_SMTP_HOST"] ?? ""
+
+    @Option(help: "SMTP port (587: submission with STARTTLS; 25: relay).")
+    var smtpPort: Int = env["ENCLAVE_SMTP_PORT"].flatMap(Int.init) ?? 587
+
+    @Option(help: "STARTTLS: required (the server must offer it and its certificate must verify) or off (plain text, no AUTH).")
+    var smtpStarttls: String = env["ENCLAVE_SMTP_STARTTLS"] ?? "required"
+
+    @Option(help: "SMTP AUTH user name (with --smtp-password-file).")
+    var smtpUsername: String = env["ENCLAVE_SMTP_USERNAME"] ?? ""
+
+    @Option(help: "File holding the SMTP password (or set ENCLAVE_SMTP_PASSWORD).")
+    var smtpPasswordFile: String = env["ENCLAVE_SMTP_PASSWORD_FILE"] ?? ""
+
+    @Option(help: "Sender address of notification mail, e.g. enclave@tre.example.org.")
+    var smtpFrom: String = env["ENCLAVE_SMTP_FROM"] ?? ""
+
+    @Option(help: "PEM file of CA certificates trusted for the SMTP server besides the system's (a private CA).")
+    var smtpCaFile: String = env["ENCLAVE_SMTP_CA_FILE"] ?? ""
+
+    func validate() throws {
+        _ = try configuration()
+    }
+
+    /// The notification settings; empty when no webhook and no SMTP host is given.
+    func configuration() throws -> AirlockNotificationSettings {
+        var settings = AirlockNotificationSettings()
+        if !airlockWebhook.isEmpty {
+            var secret = Self.env["ENCLAVE_AIRLOCK_WEBHOOK_SECRET"] ?? ""
+            if !airlockWebhookSecretFile.isEmpty {
+                secret = try Self.readSecret(airlockWebhookSecretFile, what: "webhook secret")
+            }
+            settings.webhooks = airlockWebhook.map { WebhookEndpoint(url: $0, secret: secret) }
+        }
+        if !smtpHost.isEmpty {
+            guard let tls = SMTPTLSMode(rawValue: smtpStarttls) else {
+                throw ValidationError("Unknown --smtp-starttls '\(smtpStarttls)': use required or off")
+            }
+            var password = Self.env["ENCLAVE_SMTP_PASSWORD"]
+            if !smtpPasswordFile.isEmpty { password = try Self.readSecret(smtpPasswordFile, what: "SMTP password") }
+            settings.smtp = SMTPSettings(
+                host: smtpHost, port: smtpPort, tls: tls, username: smtpUsername.isEmpty ? nil : smtpUsername,
+                password: smtpUsername.isEmpty ? nil : password, from: smtpFrom, trustedCertificatesFile: smtpCaFile.isEmpty ? nil : smtpCaFile)
+        } else if !smtpFrom.isEmpty || !smtpUsername.isEmpty || !smtpPasswordFile.isEmpty {
+            throw ValidationError("--smtp-from, --smtp-username and --smtp-password-file need --smtp-host")
+        }
+        do { try settings.validate() } catch { throw ValidationError((error as? EnclaveError)?.message ?? "\(error)") }
+        return settings
+    }
+
+    static func readSecret(_ file: String, what: String) throws -> String {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ValidationError("Cannot read the \(what) file \(file)")
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty else { throw ValidationError("The \(what) file \(file) is empty") }
+        return secret
+    }
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the control plane: API, portal and in-process workers.")
 
     @OptionGroup var options: ServerOptions
 
     @OptionGroup(title: "External identity provider") var oidc: OIDCOptions
+
+    @OptionGroup(title: "Airlock notifications") var notifications: NotificationOptions
 
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
@@ -179,6 +256,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var config = try options.configuration(host: host, port: port, workers: workers)
         config.oidc = try oidc.configuration()
+        config.airlock.notifications = try notifications.configuration()
         config.publicURL = publicURL.isEmpty ? nil : publicURL
         config.requireMFA = requireMFA
         config.sessions = SessionPolicy(idle: sessionIdleMinutes * 60, absolute: sessionHours * 3600)
