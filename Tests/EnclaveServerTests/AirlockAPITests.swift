@@ -136,6 +136,11 @@ struct AirlockAPITests {
             }
             let statuses = records.filter { $0["action"] == "airlock.status_change" }.compactMap { $0["details"]?["status"]?.stringValue }
             #expect(statuses == ["submitted", "in_review", "approval_in_progress", "approved"])
+            // The workspace's owner reads the same records; others do not; the scope cannot be widened.
+            let ownersView = try await api.call(.get, "/api/workspaces/\(ws)/audit?target=/workspaces/\(ws)/requests/\(rid)", as: TestUsers.owner)
+            #expect(ownersView.json["auditRecords"]?.arrayValue?.count == records.count)
+            #expect(try await api.call(.get, "/api/workspaces/\(ws)/audit", as: TestUsers.researcher).status == .forbidden)
+            #expect(try await api.call(.get, "/api/workspaces/\(ws)/audit?target=/workspaces", as: TestUsers.owner).status == .unprocessableContent)
         }
     }
 

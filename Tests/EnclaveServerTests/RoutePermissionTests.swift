@@ -85,6 +85,7 @@ struct RoutePermissionTests {
             Route(method: .get, path: "\(w)/operations", allowed: [.admin, .owner]),
             Route(method: .get, path: "\(w)/operations/\(f.wsOp)", allowed: [.admin, .owner]),
             Route(method: .get, path: "\(w)/history", allowed: [.admin, .owner]),
+            Route(method: .get, path: "\(w)/audit", allowed: [.admin, .owner]),
             Route(method: .get, path: "\(w)/workspace-service-templates", allowed: wsRead),
             Route(
                 method: .get, path: "\(w)/workspace-service-templates/tre-service-jupyterlab/user-resource-templates",

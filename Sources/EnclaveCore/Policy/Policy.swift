@@ -15,6 +15,8 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case listMyOperations, manageWorkspaceUsers
     // The audit log (who did what): TREAdmin only, since it names every user and workspace.
     case readAudit
+    // A workspace's own records (`/api/workspaces/{id}/audit`): its owners see what happened in it.
+    case readWorkspaceAudit
     // Users of the TRE (`/api/users`, `assignable-users`): listing names everyone, changing grants power.
     case readUsers, manageUsers
     // The gateway (`/workspaces/{ws}/services/{svc}/…`): opening a service's or a user resource's web UI.
@@ -65,7 +67,7 @@ public enum Policy {
             return need(core, [a, u])
         case .readWorkspace:
             return need(admin || owner || researcher || manager, [o, r, m, a])
-        case .readWorkspaceOperations:
+        case .readWorkspaceOperations, .readWorkspaceAudit:
             return need(admin || owner, [o, a])
         case .readWorkspaceServices, .readUserResources, .createUserResource:
             return need(owner || researcher || manager, [o, r, m])

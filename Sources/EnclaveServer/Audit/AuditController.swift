@@ -13,6 +13,7 @@ struct AuditController: Sendable {
 
     func register(on group: RouterGroup<AuthenticatedContext>) {
         group.get("audit", use: list)
+        group.get("workspaces/:workspaceId/audit", use: workspaceList)
     }
 
     /// A page of records and where the next page starts (`after=next`), or null on the last page.
@@ -31,10 +32,29 @@ struct AuditController: Sendable {
 
     @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         try access.require(Actor(user: context.user), .readAudit)
+        return try await page(request, within: nil)
+    }
+
+    /// `GET /api/workspaces/{id}/audit`: a workspace's records (its resources, roles, airlock requests and
+    /// gateway connections) for its owners as well as admins; `target` may narrow it, never widen it.
+    @Sendable func workspaceList(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let (workspace, actor) = try await access.workspace(try context.parameters.require("workspaceId"), user: context.user)
+        try access.require(actor, .readWorkspaceAudit)
+        return try await page(request, within: "/workspaces/\(workspace.id)")
+    }
+
+    func page(_ request: Request, within scope: String?) async throws -> Response {
         let query = request.uri.queryParameters
         func text(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
+        var target = text("target")
+        if let scope {
+            if let given = target, given != scope, !given.hasPrefix(scope + "/") {
+                throw EnclaveError.unprocessable("'target' must be \(scope) or a path under it")
+            }
+            target = target ?? scope
+        }
         let filter = AuditFilter(
-            actorId: text("actor"), action: text("action"), target: text("target"),
+            actorId: text("actor"), action: text("action"), target: target,
             from: try text("from").map { try Self.time($0, parameter: "from") },
             to: try text("to").map { try Self.time($0, parameter: "to") })
         let limit = try text("limit").map { try Self.integer($0, parameter: "limit", range: 1...Self.maxLimit) }

@@ -42,6 +42,7 @@ struct PolicyTests {
         .listMyOperations: [.admin, .treUser, .otherOwner],
         .readWorkspace: [.admin, .owner, .researcher, .manager],
         .readWorkspaceOperations: [.admin, .owner],
+        .readWorkspaceAudit: [.admin, .owner],
         .readWorkspaceServices: [.owner, .researcher, .manager],
         .readUserResources: [.owner, .researcher, .manager],
         .createUserResource: [.owner, .researcher, .manager],
