@@ -28,7 +28,9 @@ struct EngineRecoveryTests {
             .workspace, templateName: template, properties: props, placement: .init(), actor: admin, requestId: nil)
     }
 
-    func waitTerminal(_ enclave: TestEnclave, _ opId: String, timeout: Double = 20) async throws -> ResourceOperation {
+    /// 60 s: a bound that proves "never stuck", not a speed. Alone the retry takes under a second; in a CI run
+    /// where a hundred suites start at once one took 50 s before the engine's first pass (20 s was too tight).
+    func waitTerminal(_ enclave: TestEnclave, _ opId: String, timeout: Double = 60) async throws -> ResourceOperation {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let op = try await enclave.deps.store.operation(id: opId), op.status.isTerminal { return op }
