@@ -179,6 +179,7 @@ let package = Package(
             name: "enclave-bench",
             dependencies: [
                 "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth", "EnclaveEngine", "EnclaveStore", "EnclaveAirlock",
+                "EnclaveLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
