@@ -41,9 +41,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start <name> <bin dir> <data plane> <index>: prints "url token"
+# start <bin dir> <data plane> <index>: starts a server (in this shell, so cleanup can stop it) and
+# adds "bin|plane|url token" to TARGETS.
+TARGETS=()
 start() {
-    local name=$1 bin=$2 plane=$3 index=$4 port=$((PORT_BASE + $4)) dir="$WORK/$1"
+    local bin=$1 plane=$2 index=$3 port=$((PORT_BASE + $3)) dir="$WORK/t$3"
     mkdir -p "$dir"
     "$bin/enclave" serve --data-dir "$dir/data" --port "$port" --templates templates --workers 4 \
         --data-plane "$plane" --data-plane-prefix "bi$index" --address-pool "10.$((232 + index)).0.0/16" \
@@ -53,14 +55,15 @@ start() {
         [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/health")" = 200 ] && break
         sleep 0.1
     done
-    echo "http://127.0.0.1:$port $("$bin/enclave" token --data-dir "$dir/data" --user bench --name Bench --email bench@localhost --role TREAdmin)"
+    local token
+    token=$("$bin/enclave" token --data-dir "$dir/data" --user bench --name Bench --email bench@localhost --role TREAdmin)
+    TARGETS+=("$bin|$plane|http://127.0.0.1:$port $token")
 }
 
-TARGETS=()
 index=0
 for bin in $BINS; do
     for plane in host simulated; do
-        TARGETS+=("$bin|$plane|$(start "t$index" "$bin" "$plane" "$index")")
+        start "$bin" "$plane" "$index"
         index=$((index + 1))
     done
 done

@@ -76,9 +76,9 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
 
     func measure(_ api: EnclaveClient, dataDir: String, work: URL) async throws {
         let workspace = try await createWorkspace(api)
-        print("machine: nproc \(ProcessInfo.processInfo.activeProcessorCount), load average \(Self.loadAverage())")
-        let warm = try await startService(api, workspace: workspace)
-        print(String(format: "first service (installs %@ unless present): %.1f s to deployed", Self.toolFolder, warm.deployed))
+        say("machine: nproc \(ProcessInfo.processInfo.activeProcessorCount), load average \(Self.loadAverage())")
+        let warm = try await startService(api, workspace: workspace, dataDir: dataDir)
+        say(String(format: "first service (installs %@ unless present): %.1f s to deployed", Self.toolFolder, warm.deployed))
         try await deleteService(api, workspace: workspace, service: warm.id)
 
         let jupyter = "\(dataDir)/tools/\(Self.toolFolder)/bin/jupyter"
@@ -86,20 +86,22 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
         var deployed: [Double] = []
         var direct: [Double] = []
         for round in 1...rounds {
-            let started = try await startService(api, workspace: workspace)
+            let started = try await startService(api, workspace: workspace, dataDir: dataDir)
             service.append(started.firstPage)
             deployed.append(started.deployed)
             try await deleteService(api, workspace: workspace, service: started.id)
-            direct.append(try await startDirectly(jupyter, port: port + 1, work: work, round: round))
-            print(
-                String(
-                    format: "round %d (load %@): service POST -> deployed %.2f s, -> first 200 %.2f s; direct start -> first 200 %.2f s",
-                    round, Self.loadAverage(), started.deployed, started.firstPage, direct[direct.count - 1]))
+            let own = try await startDirectly(jupyter, port: port + 1, work: work, round: round)
+            direct.append(own.firstPage)
+            say(
+                "round \(round) (load \(Self.loadAverage())): service POST -> JupyterLab's first log line \(Self.format(started.firstLog)), "
+                    + "-> its 'is running' \(Self.format(started.running)), -> deployed \(Self.format(started.deployed)), "
+                    + "-> first 200 \(Self.format(started.firstPage)); direct spawn -> first log line \(Self.format(own.firstLog)), "
+                    + "-> 'is running' \(Self.format(own.running)), -> first 200 \(Self.format(own.firstPage))")
         }
         let (s, d, p) = (Self.median(service), Self.median(direct), Self.median(deployed))
-        print(String(format: "median over %d: service POST -> first 200 through the gateway %.2f s (POST -> deployed %.2f s)", rounds, s, p))
-        print(String(format: "median over %d: JupyterLab's own cold start -> first 200 %.2f s", rounds, d))
-        print(String(format: "ratio service / direct: %.2f (goal <= 1.2); load average %@", s / d, Self.loadAverage()))
+        say(String(format: "median over %d: service POST -> first 200 through the gateway %.2f s (POST -> deployed %.2f s)", rounds, s, p))
+        say(String(format: "median over %d: JupyterLab's own cold start -> first 200 %.2f s", rounds, d))
+        say(String(format: "ratio service / direct: %.2f (goal <= 1.2); load average %@", s / d, Self.loadAverage()))
         // Disable and delete the workspace, so its namespace, table and cgroups leave the host.
         let path = "/api/workspaces/\(workspace)"
         if let location = try await api.patch(path, body: Data(#"{"isEnabled": false}"#.utf8), etag: "*").location {
@@ -123,15 +125,19 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
 
     struct StartedService {
         var id: String
+        /// Seconds from the POST to JupyterLab's first log line and to its "is running" line (from its log).
+        var firstLog: Double?
+        var running: Double?
         /// Seconds from the POST to the operation's `deployed`, and to the first 200 from the page.
         var deployed: Double
         var firstPage: Double
     }
 
-    func startService(_ api: EnclaveClient, workspace: String) async throws -> StartedService {
+    func startService(_ api: EnclaveClient, workspace: String, dataDir: String) async throws -> StartedService {
         let body: JSONValue = ["templateName": "tre-service-jupyterlab", "properties": ["display_name": "Lab", "description": "bench"]]
         let clock = ContinuousClock()
         let start = clock.now
+        let posted = Self.secondsOfDay(Date())
         let created = try await api.post("/api/workspaces/\(workspace)/workspace-services", body: Data(body.description.utf8))
         guard let location = created.location, let id = Self.component(after: "workspace-services", in: location) else {
             throw BenchError("POST workspace-services: \(created.status) \(created.text)")
@@ -146,7 +152,10 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
         }
         while clock.now - start < .seconds(300) {
             if let page = try? await api.get("\(uri)lab"), page.status == 200 {
-                return StartedService(id: id, deployed: deployed, firstPage: (clock.now - start).seconds)
+                let times = Self.jupyterTimes(log: "\(dataDir)/run/workloads/\(id).log")
+                return StartedService(
+                    id: id, firstLog: times.first.map { $0 - posted }, running: times.running.map { $0 - posted }, deployed: deployed,
+                    firstPage: (clock.now - start).seconds)
             }
             try await Task.sleep(for: .milliseconds(pollMs))
         }
@@ -178,7 +187,7 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
     }
 
     /// The workload's command line without the sandbox, as root; seconds from spawn to the first 200 from `/lab`.
-    func startDirectly(_ jupyter: String, port: Int, work: URL, round: Int) async throws -> Double {
+    func startDirectly(_ jupyter: String, port: Int, work: URL, round: Int) async throws -> (firstPage: Double, firstLog: Double?, running: Double?) {
         let run = work.appendingPathComponent("direct-\(round)")
         for folder in ["home", "runtime", "root"] {
             try FileManager.default.createDirectory(at: run.appendingPathComponent(folder), withIntermediateDirectories: true)
@@ -200,6 +209,7 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
         process.standardError = log
         let clock = ContinuousClock()
         let start = clock.now
+        let spawned = Self.secondsOfDay(Date())
         try process.run()
         defer {
             kill(process.processIdentifier, SIGKILL)
@@ -213,11 +223,44 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
                 let elapsed = (clock.now - start).seconds
                 kill(process.processIdentifier, SIGKILL)
                 while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-                return elapsed
+                let times = Self.jupyterTimes(log: run.appendingPathComponent("jupyter.log").path)
+                return (elapsed, times.first.map { $0 - spawned }, times.running.map { $0 - spawned })
             }
             try await Task.sleep(for: .milliseconds(pollMs))
         }
         throw BenchError("JupyterLab started directly did not answer 200 from /lab (log: \(run.path)/jupyter.log)")
+    }
+
+    /// Writes a line at once (print is buffered when redirected to a file, and rounds take seconds).
+    func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func format(_ seconds: Double?) -> String {
+        seconds.map { String(format: "%.2f s", $0) } ?? "?"
+    }
+
+    /// Seconds since local midnight, the clock JupyterLab's log lines use.
+    static func secondsOfDay(_ date: Date) -> Double {
+        let parts = Calendar.current.dateComponents([.hour, .minute, .second, .nanosecond], from: date)
+        let whole: Int = (parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)
+        let fraction: Double = Double(parts.nanosecond ?? 0) / 1e9
+        return Double(whole) + fraction
+    }
+
+    /// The local times (seconds of the day) of a JupyterLab log's first line and its "is running at" line
+    /// (`[I 2026-11-22 02:02:16.351 ServerApp] …`).
+    static func jupyterTimes(log path: String) -> (first: Double?, running: Double?) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return (nil, nil) }
+        func time(_ line: Substring) -> Double? {
+            let fields = line.split(separator: " ")
+            guard fields.count > 2, fields[0].hasPrefix("[") else { return nil }
+            let clock = fields[2].split(separator: ":")
+            guard clock.count == 3, let h = Double(clock[0]), let m = Double(clock[1]), let s = Double(clock[2]) else { return nil }
+            return h * 3600 + m * 60 + s
+        }
+        let lines = text.split(separator: "\n")
+        return (lines.lazy.compactMap(time).first, lines.first { $0.contains("is running at") }.flatMap(time))
     }
 
     static func createFile(_ url: URL) -> URL {
