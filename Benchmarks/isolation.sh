@@ -5,6 +5,7 @@
 #
 #   Benchmarks/isolation.sh                      # release binaries of this tree (built if SKIP_BUILD unset)
 #   BINS="/tmp/old /tmp/new" Benchmarks/isolation.sh   # A/B of two builds, each host and simulated
+#   (a folder in BINS holds `enclave` and `enclave-bench`, and may hold the `templates` of its commit)
 #
 # Needs root and nftables (as the host data plane). Tunables: COUNT (creates per round, 50),
 # ROUNDS (3), PORT_BASE (18320). Each server gets its own prefix and address pool, so nothing here
@@ -47,7 +48,10 @@ TARGETS=()
 start() {
     local bin=$1 plane=$2 index=$3 port=$((PORT_BASE + $3)) dir="$WORK/t$3"
     mkdir -p "$dir"
-    "$bin/enclave" serve --data-dir "$dir/data" --port "$port" --templates templates --workers 4 \
+    # A build may bring its own templates (BINS of an older commit: <dir>/templates); else this tree's.
+    local templates=templates
+    [ -d "$bin/templates" ] && templates="$bin/templates"
+    "$bin/enclave" serve --data-dir "$dir/data" --port "$port" --templates "$templates" --workers 4 \
         --data-plane "$plane" --data-plane-prefix "bi$index" --address-pool "10.$((232 + index)).0.0/16" \
         --log-level warning >"$dir/serve.log" 2>&1 &
     PIDS+=("$!")

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import EnclaveAPI
 import EnclaveAuth
 import EnclaveCore
+import EnclaveLocal
 import EnclaveServer
 import Foundation
 import Logging
@@ -217,6 +218,11 @@ struct JupyterLabStartBenchmark: AsyncParsableCommand {
         }
         let url = "http://127.0.0.1:\(port)/lab?token=\(token)"
         while clock.now - start < .seconds(300), process.isRunning {
+            // The same probe as the supervisor's: AsyncHTTPClient alone backs off on refused connects.
+            guard await PortProbe.accepts(host: "127.0.0.1", port: port) else {
+                try await Task.sleep(for: .milliseconds(pollMs))
+                continue
+            }
             let request = HTTPClientRequest(url: url)
             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)), response.status.code == 200 {
                 _ = try? await response.body.collect(upTo: 1 << 24)
