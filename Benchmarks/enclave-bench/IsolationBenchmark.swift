@@ -66,7 +66,8 @@ struct IsolationBenchmark: AsyncParsableCommand {
             }
         }
         let load = ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3)
-        print("isolation pieces, \(count) workspaces \(accumulate ? "created, then removed" : "created and removed in turn") (load average \(load.joined(separator: " ")))")
+        let order = accumulate ? "created, then removed" : "created and removed in turn"
+        print("isolation pieces, \(count) workspaces \(order) (load average \(load.joined(separator: " ")))")
         for (name, histogram) in phases {
             print("\(name.padding(toLength: 16, withPad: " ", startingAt: 0)) ms: \(OperationsBenchmark.summary(histogram))")
         }
