@@ -90,6 +90,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -184,6 +185,7 @@ let package = Package(
             name: "enclave-bench",
             dependencies: [
                 "EnclaveAPI", "EnclaveCore", "EnclaveServer", "EnclaveAuth", "EnclaveEngine", "EnclaveStore", "EnclaveAirlock",
+                "EnclaveLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -168,6 +168,15 @@ struct HostIsolationTests {
             #expect(try await probe(open, closed["workspace_address"]?.stringValue ?? "", 80) == "blocked", "another workspace")
             #expect(try await probe(open, open["host_address"]?.stringValue ?? "", 22) == "blocked", "host ports")
             #expect(try await probe(closed, internet.address, 80) == "unreachable")
+            // Switched to restricted, the workspace loses its default route; a namespace deleted by
+            // hand (its veth goes with it) is recreated by the next install with the same addresses.
+            let switched = try await install(plane, "ws-open", "restricted")
+            #expect(switched["workspace_address"] == open["workspace_address"])
+            #expect(try await probe(switched, internet.address, 80) == "unreachable", "no default route after the switch")
+            try await command.check(["ip", "netns", "del", open["network_namespace"]?.stringValue ?? ""])
+            let repaired = try await install(plane, "ws-open", "unrestricted")
+            #expect(repaired["workspace_address"] == open["workspace_address"])
+            #expect(try await probe(repaired, internet.address, 80) == "reached", "egress after the repair")
             for id in ["ws-open", "ws-closed"] {
                 let removed = try await plane.isolate(BundleIsolation(network: "restricted"), request: request(id, "uninstall"), progress: { _ in })
                 #expect(removed.succeeded, "\(removed.message)")

@@ -236,6 +236,10 @@ public actor Supervisor {
     }
 
     static func answers(_ url: String) async -> Bool {
+        // Only ask AsyncHTTPClient once the port is open (see PortProbe: its pool backs off on refusals).
+        if let parsed = URL(string: url), let host = parsed.host {
+            guard await PortProbe.accepts(host: host, port: parsed.port ?? (parsed.scheme == "https" ? 443 : 80)) else { return false }
+        }
         do {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2))
             _ = try await response.body.collect(upTo: 1 << 20)
@@ -258,7 +262,8 @@ public actor Supervisor {
             case .backingOff where status.restarts > 0 && status.lastEvent?.hasPrefix("could not start") == true:
                 throw SupervisorError(message: "The workload '\(id)' did not start: \(status.lastEvent ?? "")\(logTail(id))")
             default:
-                try await Task.sleep(for: .milliseconds(50))
+                // A dictionary read on this actor: polling often costs nothing and shortens every start.
+                try await Task.sleep(for: .milliseconds(10))
             }
         }
     }
