@@ -31,42 +31,8 @@ enum WorkloadE2ESupport {
 @Suite(
     "JupyterLab workload end to end", .serialized,
     .enabled(if: WorkloadE2ESupport.shouldRun, "needs root, ip, nft, setpriv, bwrap, python3 (\(WorkloadE2ESupport.unavailableReason ?? ""))"))
-struct JupyterLabWorkloadTests {
+struct JupyterLabWorkloadTests: WorkloadE2E {
     let command = HostCommand()
-
-    func call(
-        _ client: any TestClientProtocol, _ enclave: TestEnclave, _ method: HTTPRequest.Method, _ uri: String, as user: User,
-        json: JSONValue? = nil, headers extra: HTTPFields = [:]
-    ) async throws -> (status: HTTPResponse.Status, json: JSONValue, text: String, location: String?) {
-        var headers = extra
-        headers[.authorization] = try await enclave.bearer(user)
-        var body: ByteBuffer?
-        if let json {
-            headers[.contentType] = "application/json"
-            body = ByteBuffer(string: json.description)
-        }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-            let text = String(buffer: response.body)
-            let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
-            return (response.status, json, text, response.headers[.location])
-        }
-    }
-
-    func wait(
-        _ client: any TestClientProtocol, _ enclave: TestEnclave, _ location: String?, as user: User, timeout: Double
-    ) async throws -> JSONValue {
-        let location = try #require(location)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let reply = try await call(client, enclave, .get, location, as: user)
-            if reply.status == .notFound { return ["status": "deleted"] }
-            let op = reply.json["operation"] ?? .null
-            if let status = op["status"]?.stringValue.flatMap(OperationStatus.init(rawValue:)), status.isTerminal { return op }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        Issue.record("operation \(location) did not finish within \(timeout) s")
-        return .null
-    }
 
     /// Jupyter's kernel protocol (legacy JSON over text frames): one execute_request.
     static func executeRequest(_ id: String, _ code: String) -> String {

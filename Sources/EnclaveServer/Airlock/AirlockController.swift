@@ -287,6 +287,13 @@ struct AirlockController: Sendable {
 
     // MARK: - Files
 
+    /// Files change only in a draft, by its requester or an owner: 403 for the wrong person, 409 once submitted.
+    static func requireWritable(_ request: AirlockRequest, by actor: Actor) throws {
+        if let refusal = AirlockFileAccess.writeRefusal(request, by: actor) {
+            throw request.status == .draft ? EnclaveError.forbidden(refusal) : EnclaveError.conflict(refusal)
+        }
+    }
+
     /// The `name` path parameter, percent-decoded and checked (no `/`, `..`, control characters, ≤ 255 bytes).
     static func fileName(_ context: AuthenticatedContext) throws -> String {
         let raw = try context.parameters.require("name")
@@ -317,9 +324,7 @@ struct AirlockController: Sendable {
     @Sendable func upload(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, actor, found) = try await load(context, .createAirlockRequest)
         let name = try Self.fileName(context)
-        if let refusal = AirlockFileAccess.writeRefusal(found, by: actor) {
-            throw found.status == .draft ? EnclaveError.forbidden(refusal) : EnclaveError.conflict(refusal)
-        }
+        try Self.requireWritable(found, by: actor)
         let range = try request.headers[.contentRange].map { try UploadRange.parse($0).get() }
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         let others = found.files.filter { $0.name != name }.reduce(0) { $0 + $1.size }
@@ -364,9 +369,7 @@ struct AirlockController: Sendable {
     @Sendable func deleteFile(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, actor, found) = try await load(context, .createAirlockRequest)
         let name = try Self.fileName(context)
-        if let refusal = AirlockFileAccess.writeRefusal(found, by: actor) {
-            throw found.status == .draft ? EnclaveError.forbidden(refusal) : EnclaveError.conflict(refusal)
-        }
+        try Self.requireWritable(found, by: actor)
         guard found.files.contains(where: { $0.name == name }) || storage.receivedBytes(found.id, name) > 0 else {
             throw EnclaveError.notFound("Request \(found.id) has no file '\(name)'")
         }
@@ -385,7 +388,9 @@ struct AirlockController: Sendable {
         return Response(status: .noContent)
     }
 
-    @Sendable func download(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+    /// The file a download or preview reads: the caller may read the request's files now, the file exists,
+    /// and its data has not been deleted. Returns the request, the file and the stage holding it.
+    func readableFile(_ context: AuthenticatedContext) async throws -> (AirlockRequest, AirlockFile, AirlockStage) {
         let (_, actor, found) = try await load(context, .readAirlockRequests)
         let name = try Self.fileName(context)
         if let refusal = AirlockFileAccess.readRefusal(found, by: actor) { throw EnclaveError.forbidden(refusal) }
@@ -395,6 +400,12 @@ struct AirlockController: Sendable {
         guard found.dataDeletedWhen == nil, let stage = AirlockStage(holding: found.status) else {
             throw EnclaveError.notFound("The data of request \(found.id) has been deleted")
         }
+        return (found, file, stage)
+    }
+
+    @Sendable func download(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let (found, file, stage) = try await readableFile(context)
+        let name = file.name
         let time = now()
         let settings = processor.settings
         let entry = audit(context, .airlockDownload, found, details: ["name": .string(name), "sha256": .string(file.sha256)], time: time)
@@ -433,15 +444,8 @@ struct AirlockController: Sendable {
 
     /// A preview for reviewers (CSV/TSV as a table, text, images) from the file's first bytes; audited.
     @Sendable func preview(_ request: Request, context: AuthenticatedContext) async throws -> Response {
-        let (_, actor, found) = try await load(context, .readAirlockRequests)
-        let name = try Self.fileName(context)
-        if let refusal = AirlockFileAccess.readRefusal(found, by: actor) { throw EnclaveError.forbidden(refusal) }
-        guard let file = found.files.first(where: { $0.name == name }) else {
-            throw EnclaveError.notFound("Request \(found.id) has no file '\(name)'")
-        }
-        guard found.dataDeletedWhen == nil, let stage = AirlockStage(holding: found.status) else {
-            throw EnclaveError.notFound("The data of request \(found.id) has been deleted")
-        }
+        let (found, file, stage) = try await readableFile(context)
+        let name = file.name
         let limit = max(FilePreview.maximumBytes, min(file.size, FilePreview.maximumImageBytes))
         let prefix = try await storage.readPrefix(storage.path(stage, found.id, name), length: limit)
         try await store.appendAudit([audit(context, .airlockPreview, found, details: ["name": .string(name)])])
@@ -479,9 +483,7 @@ struct AirlockController: Sendable {
         guard found.type == .export else {
             throw EnclaveError.badRequest("Files from workspace storage go into export requests; upload an import's files instead")
         }
-        if let refusal = AirlockFileAccess.writeRefusal(found, by: actor) {
-            throw found.status == .draft ? EnclaveError.forbidden(refusal) : EnclaveError.conflict(refusal)
-        }
+        try Self.requireWritable(found, by: actor)
         let root = URL(fileURLWithPath: storage.root).deletingLastPathComponent().appendingPathComponent("workspaces/\(workspace.id)").path
         let source = try WorkspaceStoragePath.resolve(body.path, workspaceRoot: root, userId: context.user.id)
         let name = body.name ?? (body.path as NSString).lastPathComponent
