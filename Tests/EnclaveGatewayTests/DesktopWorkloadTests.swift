@@ -144,15 +144,7 @@ struct DesktopWorkloadTests: WorkloadE2E {
         let bob = TestUsers.researcher2
         try await buildApplication(enclave.deps).test(.live) { client in
             let port = try #require(client.port)
-            let createWs = try await call(
-                client, enclave, .post, "/api/workspaces", as: admin,
-                json: [
-                    "templateName": "tre-workspace-base",
-                    "properties": ["display_name": "E2E", "description": "desktop", "workspace_owner_object_id": .string(owner.id)],
-                ])
-            let wsOp = try await wait(client, enclave, createWs.location, as: admin, timeout: 60)
-            #expect(wsOp["status"] == "deployed", "\(wsOp)")
-            let ws = try #require(wsOp["resourceId"]?.stringValue)
+            let ws = try await createRestrictedWorkspace(client, enclave, owner: owner, description: "desktop")
             let wsProperties = try await call(client, enclave, .get, "/api/workspaces/\(ws)", as: admin).json["workspace"]?["properties"]
             let workspaceUid = try #require(wsProperties?["workspace_uid"]?.intValue)
             let cgroup = try #require(wsProperties?["cgroup"]?.stringValue)

@@ -82,15 +82,7 @@ struct JupyterLabWorkloadTests: WorkloadE2E {
         let admin = TestUsers.admin
         try await buildApplication(enclave.deps).test(.live) { client in
             let port = try #require(client.port)
-            let createWs = try await call(
-                client, enclave, .post, "/api/workspaces", as: admin,
-                json: [
-                    "templateName": "tre-workspace-base",
-                    "properties": ["display_name": "E2E", "description": "jupyter", "workspace_owner_object_id": .string(owner.id)],
-                ])
-            let wsOp = try await wait(client, enclave, createWs.location, as: admin, timeout: 60)
-            #expect(wsOp["status"] == "deployed", "\(wsOp)")
-            let ws = try #require(wsOp["resourceId"]?.stringValue)
+            let ws = try await createRestrictedWorkspace(client, enclave, owner: owner, description: "jupyter")
 
             let started = Date()
             let createSvc = try await call(

@@ -31,15 +31,7 @@ struct PersonalNotebookWorkloadTests: WorkloadE2E {
         let alice = TestUsers.researcher
         let bob = TestUsers.researcher2
         try await buildApplication(enclave.deps).test(.live) { client in
-            let createWs = try await call(
-                client, enclave, .post, "/api/workspaces", as: admin,
-                json: [
-                    "templateName": "tre-workspace-base",
-                    "properties": ["display_name": "E2E", "description": "notebook", "workspace_owner_object_id": .string(owner.id)],
-                ])
-            let wsOp = try await wait(client, enclave, createWs.location, as: admin, timeout: 60)
-            #expect(wsOp["status"] == "deployed", "\(wsOp)")
-            let ws = try #require(wsOp["resourceId"]?.stringValue)
+            let ws = try await createRestrictedWorkspace(client, enclave, owner: owner, description: "notebook")
             let workspaceUid = try #require(
                 try await call(client, enclave, .get, "/api/workspaces/\(ws)", as: admin).json["workspace"]?["properties"]?["workspace_uid"]?.intValue
             )

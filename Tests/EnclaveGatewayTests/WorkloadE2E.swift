@@ -64,4 +64,19 @@ extension WorkloadE2E {
         }
         return reply
     }
+
+    /// A restricted workspace (`tre-workspace-base`, real isolation) owned by `owner`, deployed; returns its id.
+    func createRestrictedWorkspace(
+        _ client: any TestClientProtocol, _ enclave: TestEnclave, owner: User, description: String
+    ) async throws -> String {
+        let created = try await call(
+            client, enclave, .post, "/api/workspaces", as: TestUsers.admin,
+            json: [
+                "templateName": "tre-workspace-base",
+                "properties": ["display_name": "E2E", "description": .string(description), "workspace_owner_object_id": .string(owner.id)],
+            ])
+        let op = try await wait(client, enclave, created.location, as: TestUsers.admin, timeout: 60)
+        #expect(op["status"] == "deployed", "\(op)")
+        return try #require(op["resourceId"]?.stringValue)
+    }
 }

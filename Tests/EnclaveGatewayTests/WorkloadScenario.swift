@@ -11,7 +11,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-struct WorkloadScenario {
+struct WorkloadScenario: WorkloadE2E {
     let enclave: TestEnclave
     let client: any TestClientProtocol
     let command = HostCommand()
@@ -52,30 +52,12 @@ struct WorkloadScenario {
     }
 
     func wait(_ location: String?, as user: User, timeout: Double) async throws -> JSONValue {
-        let location = try #require(location)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let reply = try await call(.get, location, as: user)
-            if reply.status == .notFound { return ["status": "deleted"] }
-            let op = reply.json["operation"] ?? .null
-            if let status = op["status"]?.stringValue.flatMap(OperationStatus.init(rawValue:)), status.isTerminal { return op }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        Issue.record("operation \(location) did not finish within \(timeout) s")
-        return .null
+        try await wait(client, enclave, location, as: user, timeout: timeout)
     }
 
     /// A restricted workspace owned by `TestUsers.owner`; returns its id and the host uid its tools run as.
     func createWorkspace() async throws -> (id: String, uid: Int?) {
-        let created = try await call(
-            .post, "/api/workspaces", as: TestUsers.admin,
-            json: [
-                "templateName": "tre-workspace-base",
-                "properties": ["display_name": "E2E", "description": "tools", "workspace_owner_object_id": .string(TestUsers.owner.id)],
-            ])
-        let op = try await wait(created.headers[.location], as: TestUsers.admin, timeout: 60)
-        #expect(op["status"] == "deployed", "\(op)")
-        let id = try #require(op["resourceId"]?.stringValue)
+        let id = try await createRestrictedWorkspace(client, enclave, owner: TestUsers.owner, description: "tools")
         let workspace = try await call(.get, "/api/workspaces/\(id)", as: TestUsers.admin)
         return (id, workspace.json["workspace"]?["properties"]?["workspace_uid"]?.intValue)
     }
