@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Pure domain rules: no I/O.
@@ -156,11 +158,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web portal's views: mustache templates, their view models, the static CSS and JavaScript, and the
+        // pure helpers pages need (the schema-generated form, safe markdown). No I/O beyond reading its resources.
+        .target(
+            name: "EnclavePortal",
+            dependencies: [
+                "EnclaveCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Ink", package: "Ink"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EnclaveServer",
             dependencies: [
                 "EnclaveCore", "EnclaveStore", "EnclaveAuth", "EnclaveEngine", "EnclaveAPI", "EnclaveGateway", "EnclaveLocal",
-                "EnclaveAirlock",
+                "EnclaveAirlock", "EnclavePortal",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -216,6 +231,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EnclaveCoreTests", dependencies: ["EnclaveCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "EnclavePortalTests", dependencies: ["EnclavePortal", "EnclaveCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EnclaveStoreTests",
             dependencies: ["EnclaveStore", "EnclaveTesting", .product(name: "GRDB", package: "GRDB.swift")],

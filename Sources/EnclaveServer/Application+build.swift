@@ -1,5 +1,6 @@
 import Crypto
 public import EnclaveAirlock
+import EnclavePortal
 import EnclaveAPI
 public import EnclaveAuth
 import EnclaveCore
@@ -249,6 +250,11 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     links.register(on: router, controller: airlock)
     UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
         .register(on: api)
+    let sessions = deps.sessions
+    let portal = Portal(
+        views: try PortalViews.load(), store: deps.store, controlPlane: deps.controlPlane, access: access, sessions: sessions,
+        formActionOrigins: deps.configuration.oidc.flatMap { SignInPage.origin(of: $0.issuer) }.map { [$0] } ?? [])
+    PortalRoutes.register(on: router, portal: portal) { cookie in try await sessions.session(cookie: cookie) }
     return router
 }
 

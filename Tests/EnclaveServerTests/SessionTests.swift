@@ -52,10 +52,13 @@ struct CookieBrowser {
 @Suite("Browser sessions")
 struct SessionTests {
     /// Signs in through /auth/login and the built-in provider's pages; returns the browser holding the session.
-    static func signIn(_ api: APIClient, roles: [String] = ["TREAdmin"], planted: String? = nil) async throws -> CookieBrowser {
-        let (_, secret) = try await TestAccounts.create(api.enclave, roles: roles)
+    static func signIn(
+        _ api: APIClient, username: String = "rosa", roles: [String] = ["TREAdmin"], planted: String? = nil, returnTo: String = "/account"
+    ) async throws -> CookieBrowser {
+        let (_, secret) = try await TestAccounts.create(api.enclave, username: username, roles: roles)
         var browser = CookieBrowser(api)
-        let start = try await browser.send(.get, "/auth/login?return_to=%2Faccount")
+        let start = try await browser.send(
+            .get, "/auth/login?return_to=\(returnTo.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
         #expect(start.status == .seeOther)
         let authorize = try #require(start.location)
         #expect(authorize.contains("/oidc/authorize?") && authorize.contains("client_id=enclave-portal"))
@@ -64,7 +67,7 @@ struct SessionTests {
         var pages = SignInBrowser(api)
         let page = try await pages.get(CookieBrowser.path(authorize))
         #expect(page.status == .ok, "\(page.text)")
-        _ = try await pages.post(["username": "rosa", "password": TestAccounts.password])
+        _ = try await pages.post(["username": username, "password": TestAccounts.password])
         let done = try await pages.post(["code": TOTPCode(secret: try #require(secret)).code(at: Date())])
         let callback = try #require(done.location, "\(done.text)")
         #expect(callback.contains("/auth/callback?"))
@@ -72,7 +75,7 @@ struct SessionTests {
         if let planted { browser.cookies["enclave_session"] = planted }
         let landed = try await browser.send(.get, callback)
         #expect(landed.status == .seeOther, "\(landed.text)")
-        #expect(landed.location == "/account")
+        #expect(landed.location == returnTo)
         return browser
     }
 

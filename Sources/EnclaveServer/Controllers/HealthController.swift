@@ -33,8 +33,15 @@ struct HealthController: Sendable {
         for path in ["/health", "/api/health"] {
             router.get(RouterPath(path)) { _, _ in try await health() }
         }
-        for path in ["/", "/ping", "/api", "/api/ping"] {
+        for path in ["/ping", "/api", "/api/ping"] {
             router.get(RouterPath(path)) { _, _ in try JSONBody.response("pong") }
+        }
+        // `/` answers "pong" as Azure TRE's does, except to browsers, which go to the portal's home page.
+        router.get("/") { request, _ in
+            if request.headers[.accept]?.contains("text/html") == true {
+                return Response(status: .seeOther, headers: [.location: "/workspaces", .cacheControl: "no-store"])
+            }
+            return try JSONBody.response("pong")
         }
         for path in ["/.metadata", "/api/.metadata"] {
             router.get(RouterPath(path)) { _, _ in

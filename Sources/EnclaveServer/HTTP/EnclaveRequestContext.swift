@@ -10,6 +10,8 @@ public struct EnclaveRequestContext: RequestContext {
     public var user: User?
     /// The peer's IP address, for per-address sign-in rate limits (nil in in-process tests without a socket).
     public var remoteAddress: String?
+    /// The browser session of a portal page request (set by the portal's session middleware; nil elsewhere).
+    public var browserSession: BrowserSession?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
