@@ -16,23 +16,16 @@ import Testing
 
 @Suite("Airlock workspace listener")
 struct AirlockWorkspaceListenerTests {
-    /// Seconds added to the server's clock (links expire by it).
-    final class ClockOffset: Sendable {
-        let seconds = Mutex<Double>(0)
-    }
-
-    func withListener(_ body: @escaping @Sendable (APIClient, Int, ClockOffset) async throws -> Void) async throws {
+    func withListener(_ body: @escaping @Sendable (APIClient, Int, ServerClock) async throws -> Void) async throws {
         let port = try TestPorts.free()
-        let offset = ClockOffset()
-        let environment = EngineEnvironment(
-            now: { Date().timeIntervalSince1970 + offset.seconds.withLock { $0 } }, newId: { UUID().uuidString.lowercased() })
+        let clock = ServerClock()
         let enclave = try await TestEnclave.make(
-            templatesDir: try TestPaths.combinedTemplates(), environment: environment,
+            templatesDir: try TestPaths.combinedTemplates(), environment: clock.environment,
             dataPlane: DataPlaneSettings(mode: .simulated, addressPool: "127.0.0.0/8"),
             airlock: AirlockServerSettings(processing: AirlockSettings(pollSeconds: 0.2), scanner: .none, workspacePort: port))
         defer { enclave.remove() }
         try await buildApplication(enclave.deps).test(.router) { client in
-            try await body(APIClient(client: client, enclave: enclave), port, offset)
+            try await body(APIClient(client: client, enclave: enclave), port, clock)
         }
     }
 
@@ -56,7 +49,7 @@ struct AirlockWorkspaceListenerTests {
 
     @Test("from its own workspace's address a link uploads into the export draft (hashed, listed, marked as from the workspace network); anyone else, reads, imports and bad links are refused, audited, with nothing written")
     func workspaceFillsItsExportDraft() async throws {
-        try await withListener { api, port, offset in
+        try await withListener { api, port, clock in
             let ws = try await api.airlockWorkspace()  // slot 0: 127.0.0.2
             let other = try await api.airlockWorkspace()  // slot 1: 127.0.0.6
             let rid = try await api.newRequest(ws, type: "export")
@@ -103,9 +96,9 @@ struct AirlockWorkspaceListenerTests {
             #expect(badSignature.status == 401 && badSignature.text.contains("signature is not valid"), "\(badSignature)")
             let widened = link.query.replacingOccurrences(of: "perm=wd", with: "perm=rwdl")
             #expect(try await send(from: "127.0.0.2", "PUT", link.target("/files/widened.csv", query: widened), table).status == 401)
-            offset.seconds.withLock { $0 = AirlockLinksLifetime.seconds + 60 }
+            clock.offset.withLock { $0 = 3600 + 60 }  // links last an hour
             let expired = try await send(from: "127.0.0.2", "PUT", link.target("/files/late.csv"), table)
-            offset.seconds.withLock { $0 = 0 }
+            clock.offset.withLock { $0 = 0 }
             #expect(expired.status == 401 && expired.text.contains("expired"), "\(expired)")
 
             // Imports are never filled from inside: no workspace link for them, and their public link is refused here.
@@ -152,7 +145,11 @@ struct AirlockWorkspaceListenerTests {
     }
 }
 
-enum AirlockLinksLifetime {
-    /// How long a link lasts (`AirlockLinks.lifetime`).
-    static let seconds: Double = 3600
+/// The server's clock, which a test moves forward by `offset` seconds (to expire links).
+final class ServerClock: Sendable {
+    let offset = Mutex<Double>(0)
+
+    var environment: EngineEnvironment {
+        EngineEnvironment(now: { [self] in Date().timeIntervalSince1970 + self.offset.withLock { $0 } }, newId: { UUID().uuidString.lowercased() })
+    }
 }
