@@ -64,6 +64,9 @@ public protocol IdentityRepository: Sendable {
     func roles(userId: String, workspaceId: String) async throws -> Set<WorkspaceRole>
     /// Workspace ids where the user holds any role.
     func workspaceIds(userId: String) async throws -> Set<String>
+    /// Every workspace where the user holds a role, with those roles, in one query (for lists across
+    /// workspaces, which would otherwise ask once per workspace).
+    func workspaceRoles(userId: String) async throws -> [String: Set<WorkspaceRole>]
     /// Records the user's latest name and email (called on authenticated requests).
     func recordUserSeen(_ user: User, now: Double) async throws
     func knownUsers(ids: [String]) async throws -> [User]

@@ -161,13 +161,8 @@ struct AirlockController: Sendable {
     @Sendable func crossWorkspace(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         try access.require(Actor(user: context.user), .listMyAirlockRequests)
         let managerView = request.uri.queryParameters.get("airlock_manager").map { $0.lowercased() == "true" } ?? false
-        var workspaceIds: [String] = []
-        var roles: [String: Set<WorkspaceRole>] = [:]
-        for id in try await store.workspaceIds(userId: context.user.id).sorted() {
-            let held = try await store.roles(userId: context.user.id, workspaceId: id)
-            roles[id] = held
-            if !managerView || held.contains(.airlockManager) { workspaceIds.append(id) }
-        }
+        let roles = try await store.workspaceRoles(userId: context.user.id)
+        let workspaceIds = roles.filter { !managerView || $0.value.contains(.airlockManager) }.keys.sorted()
         var filter = try filter(request, workspaceIds: workspaceIds)
         if !managerView { filter.creatorId = context.user.id }
         let requests = try await store.airlockRequests(filter)

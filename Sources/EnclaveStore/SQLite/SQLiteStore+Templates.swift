@@ -100,6 +100,17 @@ extension SQLiteStore {
         }
     }
 
+    public func workspaceRoles(userId: String) async throws -> [String: Set<WorkspaceRole>] {
+        try await read { db in
+            var roles: [String: Set<WorkspaceRole>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT workspace_id, role FROM role_assignments WHERE user_id = ?", arguments: [userId]) {
+                guard let role = WorkspaceRole(rawValue: row["role"]) else { continue }
+                roles[row["workspace_id"], default: []].insert(role)
+            }
+            return roles
+        }
+    }
+
     public func recordUserSeen(_ user: User, now: Double) async throws {
         let roles = user.roles.joined(separator: ",")
         try await write { db in
