@@ -256,8 +256,8 @@ let package = Package(
         .testTarget(
             name: "EnclaveServerTests",
             dependencies: [
-                "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveAPI", "EnclaveAuth", "EnclaveAirlock",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "EnclaveServer", "EnclaveTesting", "EnclaveCore", "EnclaveStore", "EnclaveAPI", "EnclaveAuth", "EnclaveAirlock", "EnclaveLocal",
+                "EnclaveEngine", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

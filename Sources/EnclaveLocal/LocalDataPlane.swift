@@ -25,10 +25,14 @@ public struct LocalDataPlaneConfiguration: Sendable, Hashable {
     public var userPorts: WorkloadPortRange
     /// Where limits go; nil applies none (the simulated data plane).
     public var cgroups: Cgroups?
+    /// TCP ports on its host end that every workspace may open, besides its template's
+    /// `allowed_host_ports`: listeners of Enclave itself (the airlock's workspace listener), whose
+    /// port is the server's setting, so no template has to know it.
+    public var hostPorts: [Int]
 
     public init(
         pool: AddressPool, namePrefix: String = "enc", identities: IdentityRange = .init(), cgroups: Cgroups? = Cgroups(),
-        userIdentities: IdentityRange = .users, userPorts: WorkloadPortRange = .init()
+        userIdentities: IdentityRange = .users, userPorts: WorkloadPortRange = .init(), hostPorts: [Int] = []
     ) throws {
         guard WorkspaceHostNames.isValidPrefix(namePrefix) else {
             throw EnclaveError.unprocessable("Data plane name prefix '\(namePrefix)' must be 1–5 lowercase letters or digits, starting with a letter")
@@ -45,6 +49,7 @@ public struct LocalDataPlaneConfiguration: Sendable, Hashable {
         self.cgroups = cgroups
         self.userIdentities = userIdentities
         self.userPorts = userPorts
+        self.hostPorts = hostPorts
     }
 
     public static func standard() throws -> LocalDataPlaneConfiguration {
@@ -130,7 +135,8 @@ public struct LocalDataPlane: IsolationStepRunner {
             throw EnclaveError.internal("Allocated slot \(linkSlot)/\(uidSlot) is outside the configured pool")
         }
         let names = WorkspaceHostNames(prefix: config.namePrefix, slot: linkSlot)
-        let spec = WorkspaceNetworkSpec(names: names, link: link, mode: mode, pool: config.pool, allowedHostPorts: allowedHostPorts)
+        let spec = WorkspaceNetworkSpec(
+            names: names, link: link, mode: mode, pool: config.pool, allowedHostPorts: allowedHostPorts + config.hostPorts)
         try await network.ensure(spec)
         try config.cgroups?.ensure(names.cgroup, limits: limits)
         var outputs: [String: JSONValue] = [

@@ -6,7 +6,7 @@ public import EnclaveAuth
 import EnclaveCore
 public import EnclaveEngine
 public import EnclaveGateway
-import EnclaveLocal
+public import EnclaveLocal
 public import EnclaveStore
 import Foundation
 public import Hummingbird
@@ -96,8 +96,8 @@ public struct EnclaveDependencies: Sendable {
     /// Browser sessions, signed in through the external provider when one is configured, else the built-in one.
     public var sessions: SessionManager
     public var deployer: any Deployer
-    /// The local data plane that runs `isolate:` steps.
-    public var dataPlane: any IsolationStepRunner
+    /// The local data plane that runs `isolate:` steps and knows where each workspace's network is.
+    public var dataPlane: LocalDataPlane
     public var engine: Engine
     public var controlPlane: ControlPlane
     public var registry: PrometheusCollectorRegistry
@@ -110,6 +110,8 @@ public struct EnclaveDependencies: Sendable {
     public var airlock: AirlockProcessor
     /// The clamd Enclave runs for the airlock (a service of the application), when it manages one.
     public var clamd: ClamdDaemon?
+    /// The key signing airlock links, derived from the secrets key (read once, here).
+    var airlockLinkKey: SymmetricKey
 }
 
 /// Opens (or creates) the data dir: database, signing key, secrets key; registers the built-in templates.
@@ -125,7 +127,8 @@ public func buildDependencies(
         try? fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configuration.databasePath + suffix)
     }
     let signingKey = try SigningKey.loadOrCreate(dataDir: configuration.dataDir)
-    let secrets = SecretBox(key: try DataDirKeys.secretsKey(dataDir: configuration.dataDir))
+    let secretsKey = try DataDirKeys.secretsKey(dataDir: configuration.dataDir)
+    let secrets = SecretBox(key: secretsKey)
     // Under --require-mfa: Enclave's own tokens pass with `operator` (minted with the key file by
     // `enclave token`) or `otp`; the built-in provider's only with `otp`.
     let requireMFA = configuration.requireMFA
@@ -162,7 +165,8 @@ public func buildDependencies(
     for problem in catalog.problems {
         logger.error("template bundle not loaded", metadata: ["problem": "\(problem)"])
     }
-    let dataPlane = try configuration.dataPlane.build(allocations: store)
+    // The workspace listener's port is open to every workspace, whatever its template says.
+    let dataPlane = try configuration.dataPlane.build(allocations: store, hostPorts: configuration.airlock.workspacePort.map { [$0] } ?? [])
     if let problem = await dataPlane.healthProblem() {
         logger.warning("workspace isolation unavailable; isolate steps will fail", metadata: ["reason": "\(problem)"])
     }
@@ -201,7 +205,8 @@ public func buildDependencies(
         engine: engine, controlPlane: controlPlane, registry: registry, logger: logger,
         gatewayProxy: GatewayHTTPProxy(),
         gatewayAudit: GatewayAudit(store: store, now: environment.now, newId: environment.newId),
-        airlockStorage: airlockStorage, airlock: airlock, clamd: scanning.daemon)
+        airlockStorage: airlockStorage, airlock: airlock, clamd: scanning.daemon,
+        airlockLinkKey: AirlockLinks.deriveKey(secretsKey: secretsKey))
 }
 
 /// The router: unauthenticated routes, then `/api` behind the token middleware.
@@ -240,12 +245,7 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     SharedServicesController(routes: routes).register(on: api)
     AuditController(store: deps.store, access: access).register(on: api)
     AirlockNotificationsController(store: deps.store, access: access).register(on: api)
-    let links = AirlockLinks(
-        secretsKey: try DataDirKeys.secretsKey(dataDir: deps.configuration.dataDir), publicURL: deps.configuration.resolvedPublicURL,
-        store: deps.store, now: deps.controlPlane.environment.now)
-    let airlock = AirlockController(
-        store: deps.store, access: access, storage: deps.airlockStorage, processor: deps.airlock, links: links,
-        now: deps.controlPlane.environment.now, newId: deps.controlPlane.environment.newId)
+    let (links, airlock) = airlockRoutes(deps)
     airlock.register(on: api)
     links.register(on: router, controller: airlock)
     UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
@@ -256,6 +256,25 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
         formActionOrigins: deps.configuration.oidc.flatMap { SignInPage.origin(of: $0.issuer) }.map { [$0] } ?? [])
     PortalRoutes.register(on: router, portal: portal) { cookie in try await sessions.session(cookie: cookie) }
     return router
+}
+
+/// The airlock's signed links and its request handlers, shared by the main router and the workspace listener.
+func airlockRoutes(_ deps: EnclaveDependencies) -> (AirlockLinks, AirlockController) {
+    let environment = deps.controlPlane.environment
+    let links = AirlockLinks(
+        key: deps.airlockLinkKey, publicURL: deps.configuration.resolvedPublicURL, store: deps.store, plane: deps.dataPlane,
+        workspacePort: deps.configuration.airlock.workspacePort, now: environment.now, newId: environment.newId)
+    let controller = AirlockController(
+        store: deps.store, access: Access(store: deps.store), storage: deps.airlockStorage, processor: deps.airlock, links: links,
+        now: environment.now, newId: environment.newId)
+    return (links, controller)
+}
+
+/// The listener workspaces fill export drafts through from their own network, when configured.
+func airlockWorkspaceListener(_ deps: EnclaveDependencies) -> AirlockWorkspaceListener? {
+    guard let port = deps.configuration.airlock.workspacePort else { return nil }
+    let (links, controller) = airlockRoutes(deps)
+    return AirlockWorkspaceListener(links: links, controller: controller, port: port)
 }
 
 /// The bearer-token-or-session authentication of `/api` (with CSRF checks) and of the gateway (without CSRF
@@ -282,6 +301,7 @@ public func buildApplication(_ deps: EnclaveDependencies) throws -> some Applica
     var services: [any Service] = [deps.engine, GatewayHTTPProxy.Shutdown(deps.gatewayProxy), deps.airlock]
     if let provider = deps.identityProvider { services.append(provider) }
     if let clamd = deps.clamd { services.append(clamd) }
+    if let listener = airlockWorkspaceListener(deps) { services.append(listener.application(logger: logger)) }
     services.append(
         AirlockNotificationService(
             store: deps.store, settings: deps.configuration.airlock.notifications, publicURL: deps.configuration.resolvedPublicURL,

@@ -210,6 +210,9 @@ struct StoreContractTests {
         try await roles([.init(workspaceId: "ws1", userId: "a", role: .owner)])  // idempotent
         #expect(try await store.roles(userId: "a", workspaceId: "ws1") == [.owner, .researcher])
         #expect(try await store.workspaceIds(userId: "b") == ["ws1"])
+        try await roles([.init(workspaceId: "ws2", userId: "a", role: .airlockManager)])
+        #expect(try await store.workspaceRoles(userId: "a") == ["ws1": [.owner, .researcher], "ws2": [.airlockManager]])
+        #expect(try await store.workspaceRoles(userId: "nobody").isEmpty)
         try await roles(unassign: [.init(workspaceId: "ws1", userId: "b", role: .researcher)])
         #expect(try await store.workspaceIds(userId: "b").isEmpty)
         await #expect(throws: EnclaveError.self, "a role not held cannot be removed") {

@@ -56,7 +56,8 @@ public struct AirlockFile: Codable, Sendable, Hashable {
     public var sha256: String
     /// The malware scan's verdict once scanned: `clean`, or what was found or why it could not be scanned.
     public var scanResult: String?
-    /// Where the bytes came from when not uploaded: `shared/…` or `home/<user>/…` in workspace storage.
+    /// Where the bytes came from when not uploaded from outside: `shared/…` or `home/<user>/…` in workspace
+    /// storage, or `workspace network` for an upload from inside the workspace (the workspace listener).
     public var source: String?
     /// Automated output checks (exports), run after the scan.
     public var checks: [OutputCheckResult]?

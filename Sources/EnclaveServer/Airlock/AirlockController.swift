@@ -161,13 +161,8 @@ struct AirlockController: Sendable {
     @Sendable func crossWorkspace(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         try access.require(Actor(user: context.user), .listMyAirlockRequests)
         let managerView = request.uri.queryParameters.get("airlock_manager").map { $0.lowercased() == "true" } ?? false
-        var workspaceIds: [String] = []
-        var roles: [String: Set<WorkspaceRole>] = [:]
-        for id in try await store.workspaceIds(userId: context.user.id).sorted() {
-            let held = try await store.roles(userId: context.user.id, workspaceId: id)
-            roles[id] = held
-            if !managerView || held.contains(.airlockManager) { workspaceIds.append(id) }
-        }
+        let roles = try await store.workspaceRoles(userId: context.user.id)
+        let workspaceIds = roles.filter { !managerView || $0.value.contains(.airlockManager) }.keys.sorted()
         var filter = try filter(request, workspaceIds: workspaceIds)
         if !managerView { filter.creatorId = context.user.id }
         let requests = try await store.airlockRequests(filter)
@@ -265,8 +260,15 @@ struct AirlockController: Sendable {
     }
 
     /// Azure TRE's refusals (reference §5.3) plus Enclave's file access rule, then a signed URL for an hour.
+    /// `?network=workspace`: a link for use inside the workspace, through the workspace listener (export drafts only).
     @Sendable func link(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, actor, found) = try await load(context, .readAirlockRequests)
+        let inside: Bool
+        switch request.uri.queryParameters.get("network") {
+        case nil, "public": inside = false
+        case "workspace": inside = true
+        case let other?: throw EnclaveError.badRequest("'network' must be workspace (a link for use inside the workspace) or left out (got \"\(other)\")")
+        }
         switch found.status {
         case .submitted, .approvalInProgress, .rejectionInProgress, .blockingInProgress:
             throw EnclaveError.badRequest("The request is being processed; ask for a link again when it is in review or decided")
@@ -280,8 +282,20 @@ struct AirlockController: Sendable {
         if let refusal = AirlockFileAccess.readRefusal(found, by: actor), AirlockFileAccess.writeRefusal(found, by: actor) != nil {
             throw EnclaveError.forbidden(refusal)
         }
-        let made = links.link(workspaceId: found.workspaceId, requestId: found.id, user: context.user, draft: found.status == .draft)
-        try await store.appendAudit([audit(context, .airlockLink, found, details: ["expires": .int(made.expires)])])
+        let made: (url: String, expires: Int)
+        if inside {
+            guard found.type == .export, found.status == .draft else {
+                throw EnclaveError.badRequest(
+                    "Links for the workspace network fill export drafts (files go out of a workspace from inside it); this request is \(found.type == .export ? "an export in status \(found.status.rawValue)" : "an import")")
+            }
+            try Self.requireWritable(found, by: actor)
+            made = try await links.workspaceLink(workspaceId: found.workspaceId, requestId: found.id, user: context.user)
+        } else {
+            made = links.link(workspaceId: found.workspaceId, requestId: found.id, user: context.user, draft: found.status == .draft)
+        }
+        try await store.appendAudit([
+            audit(context, .airlockLink, found, details: ["expires": .int(made.expires), "network": .string(inside ? "workspace" : "public")])
+        ])
         return try JSONBody.response(["containerUrl": JSONValue.string(made.url), "expiresWhen": .int(made.expires)])
     }
 
@@ -322,6 +336,12 @@ struct AirlockController: Sendable {
     }
 
     @Sendable func upload(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        try await upload(request, context: context, source: nil)
+    }
+
+    /// Streams the body into the draft (in parts with `Content-Range`), hashing it as it arrives; `source`
+    /// says where it came from when not from outside (the workspace listener's uploads).
+    func upload(_ request: Request, context: AuthenticatedContext, source: String?) async throws -> Response {
         let (_, actor, found) = try await load(context, .createAirlockRequest)
         let name = try Self.fileName(context)
         try Self.requireWritable(found, by: actor)
@@ -335,7 +355,8 @@ struct AirlockController: Sendable {
             var headers = HTTPFields()
             headers[.range] = "bytes=0-\(bytes - 1)"
             return try JSONBody.response(["name": JSONValue.string(name), "received": .int(bytes), "complete": false], status: .accepted, headers: headers)
-        case .complete(let file):
+        case .complete(var file):
+            file.source = source
             let stored = try await publish(file, into: found, context: context)
             return try JSONBody.response(["file": stored], status: .created)
         }

@@ -10,15 +10,20 @@ public struct AirlockServerSettings: Sendable {
     public var scanner: AirlockScannerChoice
     /// Webhooks and SMTP for status-change notifications; nothing configured: nothing is sent.
     public var notifications: AirlockNotificationSettings
+    /// The port of the listener workspaces fill export drafts through, from their own network (on every
+    /// address of the host; only workspaces' addresses are served); nil: no such listener.
+    public var workspacePort: Int?
 
     public init(
         limits: AirlockLimits = .init(), processing: AirlockSettings = .init(),
-        scanner: AirlockScannerChoice = .managed(databaseDirectory: "/var/lib/clamav"), notifications: AirlockNotificationSettings = .init()
+        scanner: AirlockScannerChoice = .managed(databaseDirectory: "/var/lib/clamav"), notifications: AirlockNotificationSettings = .init(),
+        workspacePort: Int? = nil
     ) {
         self.limits = limits
         self.processing = processing
         self.scanner = scanner
         self.notifications = notifications
+        self.workspacePort = workspacePort
     }
 
     /// The limits in force: with ClamAV, no file may be larger than clamd can scan (about 2 GiB), so

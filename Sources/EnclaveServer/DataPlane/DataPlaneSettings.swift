@@ -44,18 +44,19 @@ public struct DataPlaneSettings: Sendable, Hashable {
         )
     }
 
-    /// The data plane for these settings, keeping its allocations in `allocations`.
+    /// The data plane for these settings, keeping its allocations in `allocations`; every workspace
+    /// may reach `hostPorts` on its host end (Enclave's own listeners for workspaces).
     ///
     /// - Throws: `EnclaveError.unprocessable` for an invalid pool or prefix.
-    func build(allocations: any HostAllocationRepository) throws -> LocalDataPlane {
+    func build(allocations: any HostAllocationRepository, hostPorts: [Int] = []) throws -> LocalDataPlane {
         let pool = try AddressPool(cidr: addressPool)
         switch mode {
         case .host:
             let configuration = try LocalDataPlaneConfiguration(
-                pool: pool, namePrefix: namePrefix, identities: identities.workspaces, userIdentities: identities.users)
+                pool: pool, namePrefix: namePrefix, identities: identities.workspaces, userIdentities: identities.users, hostPorts: hostPorts)
             return LocalDataPlane(configuration: configuration, allocations: allocations)
         case .simulated:
-            let configuration = try LocalDataPlaneConfiguration(pool: pool, namePrefix: namePrefix, cgroups: nil)
+            let configuration = try LocalDataPlaneConfiguration(pool: pool, namePrefix: namePrefix, cgroups: nil, hostPorts: hostPorts)
             return LocalDataPlane(configuration: configuration, network: SimulatedHostNetwork(), allocations: allocations)
         }
     }

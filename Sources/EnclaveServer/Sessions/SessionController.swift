@@ -83,10 +83,10 @@ struct SessionController {
             return Response(status: .seeOther, headers: headers)
         }
         let user = session.user
-        let workspaces = try await store.workspaceIds(userId: user.id).sorted()
+        let workspaces = try await store.workspaceRoles(userId: user.id)
         var rows = ""
-        for id in workspaces {
-            let roles = try await store.roles(userId: user.id, workspaceId: id).map(\.rawValue).sorted()
+        for (id, held) in workspaces.sorted(by: { $0.key < $1.key }) {
+            let roles = held.map(\.rawValue).sorted()
             rows += "<li><code>\(SignInPage.escape(id))</code>: \(SignInPage.escape(roles.joined(separator: ", ")))</li>"
         }
         let expires = Date(timeIntervalSince1970: session.createdAt + sessions.policy.absolute)

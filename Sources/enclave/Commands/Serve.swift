@@ -48,6 +48,24 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Directory of ClamAV signatures for the managed clamd (freshclam's DatabaseDirectory).")
     var clamavDatabase: String = ProcessInfo.processInfo.environment["ENCLAVE_CLAMAV_DATABASE"] ?? "/var/lib/clamav"
 
+    @Option(help: "Port of the airlock's listener on workspaces' networks, through which a workspace uploads into its export drafts (or ENCLAVE_AIRLOCK_WORKSPACE_PORT; default 8010 with --data-plane host, else off; 0: off). Workers need it too: every workspace's firewall rules open it.")
+    var airlockWorkspacePort: Int?
+
+    /// The workspace listener's port: the flag, else the environment (0: none), else 8010 where workspaces
+    /// have networks of their own; or why the value given is unusable.
+    var resolvedWorkspacePort: (port: Int?, problem: String?) {
+        let environment = ProcessInfo.processInfo.environment["ENCLAVE_AIRLOCK_WORKSPACE_PORT"]
+        let given = airlockWorkspacePort ?? environment.flatMap { Int($0) }
+        if airlockWorkspacePort == nil, environment != nil, given == nil { return (nil, "ENCLAVE_AIRLOCK_WORKSPACE_PORT must be a port number") }
+        let port = given ?? (dataPlane == DataPlaneMode.host.rawValue ? 8010 : 0)
+        guard (0...65535).contains(port) else { return (nil, "--airlock-workspace-port must be a TCP port (1–65535), or 0 for none") }
+        return (port == 0 ? nil : port, nil)
+    }
+
+    func validate() throws {
+        if let problem = resolvedWorkspacePort.problem { throw ValidationError(problem) }
+    }
+
     func configuration(host: String = "127.0.0.1", port: Int = 8000, workers: Int) throws -> ServerConfiguration {
         guard let scanner = AirlockScannerChoice.parse(airlockScanner, databaseDirectory: clamavDatabase) else {
             throw ValidationError("Unknown airlock scanner '\(airlockScanner)': use managed, clamd:<socket path> or none")
@@ -56,11 +74,13 @@ struct ServerOptions: ParsableArguments {
         guard let mode = DataPlaneMode(rawValue: dataPlane) else {
             throw ValidationError("Unknown data plane '\(dataPlane)': use host or simulated")
         }
+        let (workspacePort, problem) = resolvedWorkspacePort
+        if let problem { throw ValidationError(problem) }
         return ServerConfiguration(
             dataDir: dataDir, host: host, port: port, workers: workers, templatesDir: templates, issuer: issuer,
             settings: ControlPlaneSettings(audience: audience), leaseSeconds: leaseSeconds, logLevel: level,
             dataPlane: DataPlaneSettings(mode: mode, addressPool: addressPool, namePrefix: dataPlanePrefix),
-            airlock: AirlockServerSettings(scanner: scanner))
+            airlock: AirlockServerSettings(scanner: scanner, workspacePort: workspacePort))
     }
 
     func bootstrapLogging(_ level: Logger.Level) {
@@ -248,6 +268,9 @@ struct Serve: AsyncParsableCommand {
         guard sessionIdleMinutes >= 1, sessionHours > 0, sessionIdleMinutes <= sessionHours * 60 else {
             throw ValidationError("--session-idle-minutes must be at least 1 and at most --session-hours × 60")
         }
+        if let port = options.resolvedWorkspacePort.port, port == self.port {
+            throw ValidationError("--airlock-workspace-port must differ from --port (\(port))")
+        }
         if !publicURL.isEmpty, URL(string: publicURL)?.host == nil || !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw ValidationError("--public-url must be an http:// or https:// URL with a host, e.g. https://tre.example.org")
         }
@@ -272,6 +295,7 @@ struct Serve: AsyncParsableCommand {
             metadata: [
                 "url": "http://\(host):\(port)", "publicURL": "\(config.resolvedPublicURL)", "dataDir": "\(config.dataDir)",
                 "workers": "\(workers)", "requireMFA": "\(config.requireMFA)",
+                "airlockWorkspacePort": "\(config.airlock.workspacePort.map(String.init) ?? "off")",
             ])
         // Printed, never logged: the link is a credential for whoever opens it first, and logs travel further.
         if let token = try await deps.provider.setupTokenIfNeeded() {
