@@ -52,9 +52,17 @@ public struct PortalViews: Sendable {
             let text = try String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8)
             do { try library.register(text, named: name) } catch { throw LoadError.template(name, error) }
         }
-        var assets: [String: Asset] = [:]
-        for file in (try? fm.contentsOfDirectory(atPath: staticDirectory.path)) ?? [] {
+        // Each area's rules live in their own `portal-AREA.css`; pages get them all as one `portal.css`
+        // (one request, cached for good), the base first.
+        var files: [String: Data] = [:]
+        var areaStyles = Data()
+        for file in ((try? fm.contentsOfDirectory(atPath: staticDirectory.path)) ?? []).sorted() {
             guard let data = fm.contents(atPath: staticDirectory.appendingPathComponent(file).path) else { continue }
+            if file.hasPrefix("portal-"), file.hasSuffix(".css") { areaStyles.append(data) } else { files[file] = data }
+        }
+        files["portal.css", default: Data()].append(areaStyles)
+        var assets: [String: Asset] = [:]
+        for (file, data) in files {
             let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
             assets[file] = Asset(
                 name: file, bytes: Array(data), contentType: contentType(of: file), version: String(digest.prefix(12)))
