@@ -50,6 +50,9 @@ public protocol TemplateRepository: Sendable {
 public protocol OperationRepository: Sendable {
     func operation(id: String) async throws -> ResourceOperation?
     func operations(resourceId: String) async throws -> [ResourceOperation]
+    /// Operations on a workspace and on every resource ever in it (deleted ones too), newest first, at most
+    /// `limit`: one query for pages that show a whole workspace's activity.
+    func operations(workspaceId: String, limit: Int) async throws -> [ResourceOperation]
     /// The caller's own in-flight operations, oldest first.
     func inFlightOperations(userId: String) async throws -> [ResourceOperation]
     /// Counts by status, for `/metrics`.

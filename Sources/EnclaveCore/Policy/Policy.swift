@@ -13,6 +13,9 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case readSharedServices, manageSharedServices
     // Operations, users
     case listMyOperations, manageWorkspaceUsers
+    // The portal's users-and-roles page of a workspace: its owners and admins. (The API's `GET …/users` lets
+    // every workspace role list, as Azure TRE does; the page shows who holds which role, an owner's concern.)
+    case readWorkspaceMembers
     // The audit log (who did what): TREAdmin only, since it names every user and workspace.
     case readAudit
     // A workspace's own records (`/api/workspaces/{id}/audit`): its owners see what happened in it.
@@ -67,7 +70,7 @@ public enum Policy {
             return need(core, [a, u])
         case .readWorkspace:
             return need(admin || owner || researcher || manager, [o, r, m, a])
-        case .readWorkspaceOperations, .readWorkspaceAudit:
+        case .readWorkspaceOperations, .readWorkspaceAudit, .readWorkspaceMembers:
             return need(admin || owner, [o, a])
         case .readWorkspaceServices, .readUserResources, .createUserResource:
             return need(owner || researcher || manager, [o, r, m])

@@ -96,7 +96,7 @@ struct AirlockController: Sendable {
         guard let type = AirlockRequestType(rawValue: body.type) else {
             throw EnclaveError.unprocessable("'type' must be \"import\" or \"export\" (got \"\(body.type)\")")
         }
-        if case .bool(false)? = workspace.properties["enable_airlock"] {
+        if !workspace.isAirlockEnabled {
             throw EnclaveError.methodNotAllowed("The airlock is disabled in workspace \(workspace.id) (enable_airlock is false)")
         }
         guard workspace.isEnabled, workspace.deploymentStatus == OperationStatus.deployed.rawValue || workspace.deploymentStatus == OperationStatus.updated.rawValue

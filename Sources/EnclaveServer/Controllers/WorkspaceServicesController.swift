@@ -97,9 +97,8 @@ struct WorkspaceServicesController: Sendable {
 
     @Sendable func listUserResources(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (_, service, actor) = try await service(context, .readUserResources)
-        var resources = try await store.resources(ResourceFilter(type: .userResource, parentServiceId: service.id))
-        if !actor.workspaceRoles.contains(.owner) { resources = resources.filter { $0.ownerId == actor.user.id } }
-        return try await routes.list("userResources", resources)
+        let resources = try await store.resources(ResourceFilter(type: .userResource, parentServiceId: service.id))
+        return try await routes.list("userResources", Policy.visibleUserResources(actor, resources))
     }
 
     @Sendable func createUserResource(_ request: Request, context: AuthenticatedContext) async throws -> Response {

@@ -128,22 +128,10 @@ struct WorkspacesController: Sendable {
 
     @Sendable func users(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, _) = try await workspace(context, .readWorkspace)
-        let assignments = try await store.assignments(workspaceId: workspace.id)
-        var order: [String] = []
-        var roles: [String: [WorkspaceRole]] = [:]
-        for a in assignments {
-            if roles[a.userId] == nil { order.append(a.userId) }
-            roles[a.userId, default: []].append(a.role)
-        }
-        let known = Dictionary(
-            try await store.knownUsers(ids: order).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let views = order.map { id in
-            let user = known[id]
-            return UserView(
-                id: id, displayName: user?.name ?? id, userPrincipalName: user?.email ?? id, email: user?.email ?? "",
-                roles: (roles[id] ?? []).sorted { $0.precedence < $1.precedence }.map {
-                    UserView.RoleView(id: $0.rawValue, displayName: $0.displayName)
-                })
+        let views = try await membership.members(of: workspace).map { member in
+            UserView(
+                id: member.id, displayName: member.name, userPrincipalName: member.email ?? member.id, email: member.email ?? "",
+                roles: member.roles.map { UserView.RoleView(id: $0.rawValue, displayName: $0.displayName) })
         }
         return try JSONBody.response(Envelope("users", views))
     }
@@ -165,30 +153,13 @@ struct WorkspacesController: Sendable {
         var user_ids: [String]
     }
 
-    func role(_ id: String) throws -> WorkspaceRole {
-        guard let role = WorkspaceRole(rawValue: id) else {
-            throw EnclaveError.badRequest(
-                "Unknown role '\(id)': use one of \(WorkspaceRole.allCases.map(\.rawValue).joined(separator: ", ")) (GET …/roles)")
-        }
-        return role
-    }
+    var membership: WorkspaceMembership { WorkspaceMembership(controlPlane: routes.controlPlane) }
 
     @Sendable func assign(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let (workspace, actor) = try await workspace(context, .manageWorkspaceUsers)
         let body = try await JSONBody.decode(AssignBody.self, from: request)
-        let role = try role(body.role_id)
-        let ids = body.user_ids.map { $0.trimmingCharacters(in: .whitespaces) }
-        if ids.isEmpty || ids.contains(where: \.isEmpty) {
-            throw EnclaveError.badRequest("user_ids must list at least one non-empty user id")
-        }
-        var changes = ChangeSet()
-        changes.assignRoles = ids.map { RoleAssignment(workspaceId: workspace.id, userId: $0, role: role) }
-        changes.appendAudit = [
-            routes.controlPlane.auditEntry(
-                .roleAssign, actor: actor, target: workspace.resourcePath, requestId: context.requestId,
-                details: ["role": .string(role.rawValue), "userIds": .array(ids.map(JSONValue.string))])
-        ]
-        try await store.commit(changes)
+        let role = try WorkspaceMembership.role(body.role_id)
+        try await membership.assign(role, to: body.user_ids, in: workspace, actor: actor, requestId: context.requestId)
         return try JSONBody.response(body, status: .accepted)
     }
 
@@ -196,16 +167,8 @@ struct WorkspacesController: Sendable {
         let (workspace, actor) = try await workspace(context, .manageWorkspaceUsers)
         guard let userId = request.uri.queryParameters.get("user_id"), let roleId = request.uri.queryParameters.get("role_id")
         else { throw EnclaveError.unprocessable("Both user_id and role_id query parameters are required") }
-        let role = try role(roleId)
-        // The store refuses (404) when the role is not held, and then writes no record either.
-        var changes = ChangeSet()
-        changes.unassignRoles = [RoleAssignment(workspaceId: workspace.id, userId: userId, role: role)]
-        changes.appendAudit = [
-            routes.controlPlane.auditEntry(
-                .roleUnassign, actor: actor, target: workspace.resourcePath, requestId: context.requestId,
-                details: ["role": .string(role.rawValue), "userIds": [.string(userId)]])
-        ]
-        try await store.commit(changes)
+        let role = try WorkspaceMembership.role(roleId)
+        try await membership.unassign(role, from: userId, in: workspace, actor: actor, requestId: context.requestId)
         return try JSONBody.response(AssignBody(role_id: roleId, user_ids: [userId]), status: .accepted)
     }
 }

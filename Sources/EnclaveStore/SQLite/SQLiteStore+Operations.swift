@@ -17,6 +17,19 @@ extension SQLiteStore {
         }.map { try DocumentCoding.decode(StoredOperation.self, $0).restored }
     }
 
+    public func operations(workspaceId: String, limit: Int) async throws -> [ResourceOperation] {
+        try await read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT doc FROM operations WHERE resource_id IN (
+                        SELECT id FROM resources WHERE id = ?1 UNION ALL SELECT id FROM resources WHERE workspace_id = ?1)
+                    ORDER BY created_when DESC, id DESC LIMIT ?2
+                    """,
+                arguments: [workspaceId, max(0, limit)])
+        }.map { try DocumentCoding.decode(StoredOperation.self, $0).restored }
+    }
+
     public func inFlightOperations(userId: String) async throws -> [ResourceOperation] {
         let statuses = OperationStatus.inFlight.map(\.rawValue).sorted()
         let placeholders = statuses.map { _ in "?" }.joined(separator: ",")

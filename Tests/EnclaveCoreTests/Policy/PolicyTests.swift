@@ -43,6 +43,7 @@ struct PolicyTests {
         .readWorkspace: [.admin, .owner, .researcher, .manager],
         .readWorkspaceOperations: [.admin, .owner],
         .readWorkspaceAudit: [.admin, .owner],
+        .readWorkspaceMembers: [.admin, .owner],
         .readWorkspaceServices: [.owner, .researcher, .manager],
         .readUserResources: [.owner, .researcher, .manager],
         .createUserResource: [.owner, .researcher, .manager],
