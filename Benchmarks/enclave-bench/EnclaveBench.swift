@@ -13,6 +13,6 @@ struct EnclaveBench: AsyncParsableCommand {
         subcommands: [
             OperationsBenchmark.self, DeployerBenchmark.self, StartupBenchmark.self, CreateWorkspace.self, BenchServe.self,
             AuthBenchmark.self, GatewayBenchmark.self, AirlockScanBenchmark.self, AirlockChecksBenchmark.self, AirlockTransferBenchmark.self,
-            IsolationBenchmark.self, JupyterLabStartBenchmark.self,
+            IsolationBenchmark.self, JupyterLabStartBenchmark.self, PortalBenchmark.self,
         ])
 }

@@ -2,6 +2,11 @@ import Crypto
 import Foundation
 public import Mustache
 
+/// A view model that hands templates its fields by name (`func child(named:) -> Any?`, nil for names it
+/// does not have) instead of being read through `Mirror`: reflection costs microseconds per lookup, which
+/// adds up on pages with hundreds of rows. Rows of long lists adopt it; small page models need not.
+public typealias TemplateFields = MustacheParent
+
 /// The portal's templates and static files, loaded once at start-up from the module's resources.
 ///
 /// Pages are rendered by mustache from small view-model structs (one per page), so every value is

@@ -67,7 +67,8 @@ public enum SafeMarkdown {
     public static func isSafeLinkTarget(_ url: String) -> Bool {
         let lower = url.lowercased()
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("mailto:") else { return false }
-        return !url.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0 == "\"" || $0 == "<" || $0 == ">" || $0 == "'" || $0 == "`" }
+        // Bytes, not characters: pages check every Connect URL, and the forbidden ones are all ASCII.
+        return !url.utf8.contains { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "`") }
     }
 
     static let plainTags: Set<String> = [

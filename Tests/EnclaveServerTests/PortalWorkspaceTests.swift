@@ -1,9 +1,11 @@
 import EnclaveCore
-import EnclaveServer
+@testable import EnclaveServer
+import EnclavePortal
 import EnclaveStore
 import EnclaveTesting
 import Foundation
 import HTTPTypes
+import Mustache
 import Testing
 
 /// The workspace pages: who may see them, what they show each role, the Start/Stop and role forms.
@@ -342,5 +344,50 @@ struct PortalWorkspaceTests {
                 #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"), "\(path)")
             }
         }
+    }
+}
+
+/// The rows of the workspace pages name their fields for templates (`TemplateFields`) instead of being
+/// reflected; a field added to a row but not to its `child(named:)` would render as nothing.
+@Suite("Portal: workspace view models expose every field to templates")
+struct PortalWorkspaceViewFieldsTests {
+    func expectAllFieldsNamed(_ value: some TemplateFields) {
+        for child in Mirror(reflecting: value).children {
+            guard let label = child.label else { continue }
+            let named = value.child(named: label)
+            #expect(named != nil, "\(type(of: value)).\(label) is not in child(named:)")
+            #expect(named.map { "\($0)" } == "\(unwrapped(child.value))", "\(type(of: value)).\(label) names another value")
+        }
+        #expect(value.child(named: "no-such-field") == nil)
+    }
+
+    func unwrapped(_ value: Any) -> Any {
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .optional, let first = mirror.children.first else { return value }
+        return first.value
+    }
+
+    @Test func everyStoredPropertyIsNamed() {
+        let step = WorkspaceViews.Step(
+            title: "t", resourceName: "r", action: "a", status: "s", statusText: "s", statusClass: "ok", message: "m", hasMessage: true)
+        let op = WorkspaceViews.Operation(
+            id: "i", title: "t", status: "s", statusText: "s", statusClass: "ok", message: "m", userName: "u", created: "c", createdISO: "c",
+            updated: "u", href: "h", pollURL: "p", inFlight: true, steps: [step])
+        let service = WorkspaceViews.Service(
+            id: "i", name: "n", description: "d", templateName: "t", templateVersion: "v", status: "s", statusClass: "ok", href: "h",
+            connectURL: "c", canManage: true, canAddUserResource: true, editHref: "e", deleteHref: "d", newUserResourceHref: "n")
+        let userResource = WorkspaceViews.UserResource(
+            id: "i", name: "n", serviceName: "s", serviceHref: "h", templateName: "t", owner: "o", status: "s", statusClass: "ok",
+            powerState: "running", connectURL: "c", actionsPath: "a", canStart: true, canStop: true, editHref: "e", deleteHref: "d")
+        let page = WorkspacePages.WorkspaceView(
+            id: "i", name: "n", description: "d", status: "s", statusClass: "ok", templateName: "t", templateVersion: "v", enabled: true,
+            role: "r", overview: "o", hasOverview: true, canEdit: true, canAddService: true, airlock: true, canViewUsers: true,
+            mayReadServices: true, services: [service], userResources: [userResource], showOwners: true, operations: [op],
+            olderOperations: true, anyInFlight: true, statusClasses: "s", csrf: "c", returnTo: "r")
+        expectAllFieldsNamed(step)
+        expectAllFieldsNamed(op)
+        expectAllFieldsNamed(service)
+        expectAllFieldsNamed(userResource)
+        expectAllFieldsNamed(page)
     }
 }

@@ -124,6 +124,40 @@ struct StoreContractTests {
         #expect(try await store.resourceIncludingDeleted(id: ws.id)?.isDeleted == true)
     }
 
+    @Test("a workspace's operations: its own and every child's (deleted ones too), newest first, limited", arguments: factories)
+    func workspaceOperations(factory: Factory) async throws {
+        let store = try factory.make()
+        let ws = workspace()
+        let other = workspace()
+        let serviceId = UUID().uuidString.lowercased()
+        var service = workspace(serviceId)
+        service.resourceType = .workspaceService
+        service.workspaceId = ws.id
+        service.resourcePath = "/workspaces/\(ws.id)/workspace-services/\(serviceId)"
+        var changes = ChangeSet()
+        changes.insertResources = [ws, other, service]
+        var ops: [ResourceOperation] = []
+        for (index, resource) in [ws, service, other, service, ws].enumerated() {
+            var op = operation(for: resource)
+            op.createdWhen = Double(index)
+            ops.append(op)
+        }
+        changes.insertOperations = ops
+        try await store.commit(changes)
+        // Deleting the service keeps its operations in the workspace's activity.
+        var deleted = service
+        deleted.deploymentStatus = "deleted"
+        var delete = ChangeSet()
+        delete.updateResources = [ResourceUpdate(resource: deleted, expectedEtag: nil, recordHistory: false, historyId: "")]
+        try await store.commit(delete)
+
+        let all = try await store.operations(workspaceId: ws.id, limit: 100)
+        #expect(all.map(\.id) == [ops[4], ops[3], ops[1], ops[0]].map(\.id))
+        #expect(try await store.operations(workspaceId: ws.id, limit: 2).map(\.id) == [ops[4], ops[3]].map(\.id))
+        #expect(try await store.operations(workspaceId: other.id, limit: 100).map(\.id) == [ops[2].id])
+        #expect(try await store.operations(workspaceId: UUID().uuidString, limit: 100).isEmpty)
+    }
+
     @Test("templates: duplicate name and version is a conflict, the first is current, a new current demotes the old", arguments: factories)
     func templates(factory: Factory) async throws {
         let store = try factory.make()

@@ -46,12 +46,17 @@ struct WorkspaceContents: Sendable {
                 return Policy.mayReadOperations(actor, of: type, ownerId: owners[op.resourceId] ?? nil)
             }
         }
-        let byName: (Resource, Resource) -> Bool = {
-            PortalText.displayName($0).localizedCaseInsensitiveCompare(PortalText.displayName($1)) == .orderedAscending
-        }
         return WorkspaceContents(
-            workspace: workspace, actor: actor, mayReadServices: mayReadServices, services: services.sorted(by: byName),
-            userResources: userResources.sorted(by: byName), operations: operations)
+            workspace: workspace, actor: actor, mayReadServices: mayReadServices, services: byName(services),
+            userResources: byName(userResources), operations: operations)
+    }
+
+    /// Sorted by display name, case-insensitively (keys computed once: a localized compare per pair was a
+    /// noticeable part of the workspace page's time with 50 services).
+    static func byName(_ resources: [Resource]) -> [Resource] {
+        resources.map { (key: PortalText.displayName($0).lowercased(), resource: $0) }
+            .sorted { ($0.key, $0.resource.id) < ($1.key, $1.resource.id) }
+            .map(\.resource)
     }
 
     func may(_ action: PolicyAction, resourceOwnerId: String? = nil) -> Bool {
