@@ -15,7 +15,7 @@ public enum SafeMarkdown {
     /// HTML for `markdown`; empty for empty input.
     public static func html(_ markdown: String) -> String {
         guard !markdown.isEmpty else { return "" }
-        let parser = MarkdownParser(modifiers: [Modifier(target: .html) { input in escape(String(input.markdown)) }])
+        let parser = MarkdownParser(modifiers: [Modifier(target: .html) { input in HTMLText.escape(String(input.markdown)) }])
         return allowlisted(parser.html(from: escapingTags(markdown)))
     }
 
@@ -40,23 +40,6 @@ public enum SafeMarkdown {
             for character in line {
                 if character == "`" { inCode.toggle() }
                 if character == "<", !inCode { out += "&lt;" } else { out.append(character) }
-            }
-        }
-        return out
-    }
-
-    /// `&`, `<`, `>`, `"` and `'` as entities: text that can sit in element content or a quoted attribute.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
             }
         }
         return out
@@ -145,7 +128,7 @@ public enum SafeMarkdown {
     }
 
     static func link(_ href: String) -> String {
-        "<a href=\"\(escape(href))\" rel=\"noopener noreferrer\">"
+        "<a href=\"\(HTMLText.escape(href))\" rel=\"noopener noreferrer\">"
     }
 
     /// `img src="URL" alt="TEXT"` as a link to the image labelled with its text (the text alone when the

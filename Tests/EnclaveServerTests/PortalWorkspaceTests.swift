@@ -195,6 +195,10 @@ struct PortalWorkspaceTests {
             #expect(after.text.contains("<td>stopped</td>"))
             #expect(after.text.contains("action=\"\(base)/\(mine)/actions/start\""))
             #expect(!after.text.contains("action=\"\(stop)\""))
+            #expect(after.text.contains(">Stop rosa-notebook</a></h3>"), "her own user resource's operations")
+            #expect(!after.text.contains("Install Test tre-service-jupyterlab"), "not the service's: researchers may not read those")
+            let ownersView = try await olga.get("/workspaces/\(ws)/workspace-services/\(svc)").text
+            #expect(ownersView.contains("Install Test tre-service-jupyterlab") && ownersView.contains(">Stop rosa-notebook</a></h3>"))
 
             // A return address outside the workspace is not followed.
             let elsewhere = try await rosa.post("\(base)/\(mine)/actions/start", ["return_to": "https://evil.example/"])

@@ -1,4 +1,5 @@
 import EnclaveAuth
+import EnclavePortal
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -131,19 +132,5 @@ enum SignInPage {
     }
 
     /// HTML-escapes text for element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLText.escape(text) }
 }

@@ -1,7 +1,6 @@
 import EnclaveCore
 import EnclavePortal
 import EnclaveStore
-import Foundation
 import Hummingbird
 
 /// `/workspaces/{id}/operations` (every operation the user may see in the workspace, with steps, and the

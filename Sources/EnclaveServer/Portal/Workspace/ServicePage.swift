@@ -1,7 +1,6 @@
 import EnclaveCore
 import EnclavePortal
 import EnclaveStore
-import Foundation
 import Hummingbird
 
 /// `/workspaces/{id}/workspace-services/{sid}`: one service — status, Connect, its user resources and its
@@ -24,14 +23,20 @@ extension WorkspacePages {
     func servicePage(_ request: Request, _ context: PortalContext) async throws -> Response {
         let workspaceId = try Self.id(context, "workspaceId")
         let serviceId = try Self.id(context, "serviceId")
-        let contents = try await WorkspaceContents.load(
-            portal, workspaceId: workspaceId, user: context.user, operationLimit: Self.pageOperationWindow)
+        let contents = try await WorkspaceContents.load(portal, workspaceId: workspaceId, user: context.user, operationLimit: 0)
         // As `GET /api/workspaces/{id}/workspace-services/{sid}`: readWorkspaceServices, then the service.
         try portal.access.require(contents.actor, .readWorkspaceServices)
         let service = try contents.service(serviceId)
         let userResources = contents.userResources.filter { $0.parentWorkspaceServiceId == service.id }
-        let related = Set([service.id] + userResources.map(\.id))
-        let operations = contents.operations.filter { related.contains($0.resourceId) }
+        // The service's operations and its visible user resources' (a service has a handful of those), each
+        // only where `GET …/operations` of that resource would answer this user.
+        var operations: [ResourceOperation] = []
+        for resource in [service] + userResources
+        where Policy.mayReadOperations(contents.actor, of: resource.resourceType, ownerId: resource.ownerId) {
+            operations += try await portal.store.operations(resourceId: resource.id)
+        }
+        operations.sort { ($0.createdWhen, $0.id) > ($1.createdWhen, $1.id) }
+        operations = Array(operations.prefix(Self.pageOperationWindow))
         let names = Self.resourceNames(contents)
         let path = "/workspaces/\(workspaceId)/workspace-services/\(service.id)"
         let view = ServiceView(

@@ -1,7 +1,5 @@
 import EnclaveCore
 import EnclavePortal
-import EnclaveStore
-import Foundation
 import Hummingbird
 
 /// POST `/workspaces/{id}/workspace-services/{sid}/user-resources/{uid}/actions/{action}`: the Start and Stop

@@ -1,7 +1,5 @@
 import EnclaveCore
 import EnclavePortal
-import EnclaveStore
-import Foundation
 import Hummingbird
 
 /// `/workspaces/{id}`: the workspace's header, overview, services with Connect, user resources with
