@@ -30,6 +30,8 @@ struct PortalBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds (page, then API, each round).") var rounds: Int = 3
     @Option(help: "Loopback port for Enclave.") var port: Int = 18480
     @Option(help: "Directory of template folders.") var templates: String = "Benchmarks/templates"
+    @Option(help: "Also write the page and its static files into this directory (to look at it in a browser).")
+    var savePage: String?
 
     func run() async throws {
         let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("enclave-bench-portal-\(UUID().uuidString.prefix(8))")
@@ -73,6 +75,7 @@ struct PortalBenchmark: AsyncParsableCommand {
             }
             let apiFirst = try await api.get("/api\(page)/workspace-services")
             let assets = try await assetBytes(browser, html: first.text)
+            if let savePage { try await save(first.text, assets: assets, client: browser, to: savePage) }
             print("portal: workspace page with \(services) services and \(operations) operations; \(requests) sequential requests per target, \(rounds) rounds")
             print("bytes: page \(first.body.count), \(assets.map { "\($0.name) \($0.bytes)" }.joined(separator: ", ")); total \(first.body.count + assets.reduce(0) { $0 + $1.bytes }) (goal < 102400); services API JSON \(apiFirst.body.count)")
 
@@ -131,6 +134,18 @@ struct PortalBenchmark: AsyncParsableCommand {
             rest = rest[end...]
         }
         return found
+    }
+
+    /// The page with its `/static/…` links made relative, and those files beside it.
+    func save(_ html: String, assets: [(name: String, bytes: Int)], client: EnclaveClient, to directory: String) async throws {
+        let folder = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("static"), withIntermediateDirectories: true)
+        var page = html
+        for asset in assets {
+            try await client.send(.get, "/static/\(asset.name)").body.write(to: folder.appendingPathComponent("static/\(asset.name)"))
+        }
+        page = page.replacingOccurrences(of: "\"/static/", with: "\"static/")
+        try page.write(to: folder.appendingPathComponent("workspace.html"), atomically: true, encoding: .utf8)
     }
 
     /// A deployed workspace owned by `user`, its services and their operations, written in one transaction.

@@ -85,6 +85,10 @@
     document.querySelectorAll('[data-refresh-hint]').forEach(function (hint) { hint.hidden = true; });
   }
 
+  function showRefreshHints() {
+    document.querySelectorAll('[data-refresh-hint]').forEach(function (hint) { hint.hidden = false; });
+  }
+
   // Replaces every data-live section with the server's current rendering of it.
   function refreshSections() {
     return fetch(window.location.href, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/html' } })
@@ -111,8 +115,8 @@
       return fetch(element.getAttribute('data-poll'), { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } })
         .then(function (response) {
           if (response.status === 404) { element.removeAttribute('data-poll'); finished = true; return null; }
-          // Signed out or no longer allowed: stop asking; the page still shows what it knew.
-          if (!response.ok) { element.removeAttribute('data-poll'); return null; }
+          // Signed out or no longer allowed: stop asking; the page keeps what it knew and offers Refresh again.
+          if (!response.ok) { element.removeAttribute('data-poll'); showRefreshHints(); return null; }
           return response.json();
         })
         .then(function (body) {
