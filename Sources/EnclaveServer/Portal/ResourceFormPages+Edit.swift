@@ -182,7 +182,8 @@ extension ResourceFormPages {
         let layout = try await portal.layout(
             context, request: request, title: "Delete \(name)", section: "home",
             breadcrumbs: subject.breadcrumbs(includingResource: true),
-            error: error == nil ? nil : "The \(subject.noun) was not deleted.")
+            // While enabled there is no confirmation field to show the problem next to.
+            error: error.map { resource.isEnabled ? $0 : "The \(subject.noun) was not deleted." })
         return portal.page("resource-delete", view, layout: layout, status: status)
     }
 

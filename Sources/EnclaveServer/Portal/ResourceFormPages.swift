@@ -62,6 +62,9 @@ struct ResourceFormPages: Sendable {
         [.badRequest, .unprocessable, .conflict].contains(error.kind)
     }
 
+    /// Characters a query value may carry unencoded (RFC 3986 unreserved), so template names stay readable.
+    static let queryValueCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+
     // MARK: New
 
     struct TemplateChoice {
@@ -167,7 +170,7 @@ struct ResourceFormPages: Sendable {
             TemplateChoice(
                 title: template.title.isEmpty ? template.name : template.title, description: template.description,
                 name: template.name, version: template.version,
-                href: subject.newPath + "?template=" + (template.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                href: subject.newPath + "?template=" + (template.name.addingPercentEncoding(withAllowedCharacters: Self.queryValueCharacters) ?? ""))
         }
         let view = NewView(
             csrf: context.session.csrf, noun: subject.noun, choosing: true, templates: choices,
