@@ -17,6 +17,7 @@ enum PortalRoutes {
             .add(middleware: PortalSessionMiddleware(session: session))
             .group(context: PortalContext.self)
         HomePage(portal: portal).register(on: pages)
+        ResourceFormPages(portal: portal).register(on: pages)
     }
 
     /// `/static/NAME`: the portal's CSS and JavaScript. Pages link them as `NAME?v=HASH`, so they are cacheable
