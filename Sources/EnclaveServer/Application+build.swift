@@ -258,7 +258,7 @@ public func buildRouter(_ deps: EnclaveDependencies, includePortal: Bool = true)
     let portal = Portal(
         views: try PortalViews.load(), store: deps.store, controlPlane: deps.controlPlane, access: access, sessions: sessions,
         formActionOrigins: deps.configuration.oidc.flatMap { SignInPage.origin(of: $0.issuer) }.map { [$0] } ?? [])
-    PortalRoutes.register(on: router, portal: portal) { cookie in try await sessions.session(cookie: cookie) }
+    PortalRoutes.register(on: router, portal: portal, airlock: airlock) { cookie in try await sessions.session(cookie: cookie) }
     return router
 }
 
