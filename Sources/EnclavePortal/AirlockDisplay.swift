@@ -103,13 +103,14 @@ public enum AirlockDisplay {
             self.more = max(0, findings.count - limit)
         }
 
-        /// A value as text: strings as they are, everything else as compact JSON.
+        /// A value as text: strings as they are, lists joined, objects as `key: value` pairs, the rest as JSON.
         static func text(_ value: JSONValue) -> String {
-            if let string = value.stringValue { return string }
-            if let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) {
-                return array.compactMap(\.stringValue).joined(separator: ", ")
+            switch value {
+            case .string(let string): return string
+            case .array(let items): return items.map(text).joined(separator: items.contains { $0.objectValue != nil } ? "; " : ", ")
+            case .object(let members): return members.keys.sorted().map { "\($0): \(text(members[$0] ?? .null))" }.joined(separator: ", ")
+            default: return value.description
             }
-            return value.description
         }
     }
 }

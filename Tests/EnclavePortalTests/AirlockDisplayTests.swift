@@ -42,12 +42,14 @@ struct AirlockDisplayTests {
         ]
         let table = AirlockDisplay.FindingsTable(findings, limit: 2)
         #expect(table.columns == ["row", "column", "value", "labels", "rule", "extra"])
-        #expect(table.rows == [["2", "count", "3", "b", "threshold", ""], ["5", "count", "0", "c, x", "zero", "{\"nested\":true}"]])
+        #expect(table.rows == [["2", "count", "3", "b", "threshold", ""], ["5", "count", "0", "c, x", "zero", "nested: true"]])
         #expect(table.more == 1)
         let all = AirlockDisplay.FindingsTable(findings)
         #expect(all.columns.last == "finding")
         #expect(all.rows.last?.last == "a bare note")
         #expect(all.more == 0)
+        let reasons: JSONValue = [["by": "header", "kind": "NHS number"], ["by": "values", "matching": 2]]
+        #expect(AirlockDisplay.FindingsTable([["column": "nhs", "reasons": reasons]]).rows == [["nhs", "by: header, kind: NHS number; by: values, matching: 2"]])
     }
 
     static let node = ["/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"].first { FileManager.default.isExecutableFile(atPath: $0) }

@@ -73,6 +73,7 @@ struct WorkspaceAirlockView {
 
     var workspaceId: String
     var workspaceName: String
+    var filterAction: String
     var table: AirlockRequestTable
     var newHref: String
     var canCreate: Bool
@@ -237,6 +238,8 @@ struct AirlockRequestView {
     var explanation: String
     var reviewError: String?
     var canRevoke: Bool
+    /// Submit or cancel: the row of buttons.
+    var hasButtons: Bool
     var reason: String
     var revokeError: String?
     var hasActions: Bool

@@ -39,9 +39,9 @@ struct AirlockPages: Sendable {
 
     func home(_ request: Request, _ context: PortalContext) async throws -> Response {
         let caller = Self.caller(context)
-        let mine = try await airlock.crossWorkspace(caller, managerView: false, query: { $0 == "order_by" ? "updatedWhen" : $0 == "order_ascending" ? "false" : nil })
+        let mine = try await airlock.crossWorkspace(caller, managerView: false, query: { $0 == "order_by" ? AirlockOrder.updatedWhen.rawValue : $0 == "order_ascending" ? "false" : nil })
         let reviewable = try await airlock.crossWorkspace(
-            caller, managerView: true, query: { $0 == "status" ? AirlockStatus.inReview.rawValue : $0 == "order_by" ? "updatedWhen" : nil })
+            caller, managerView: true, query: { $0 == "status" ? AirlockStatus.inReview.rawValue : $0 == "order_by" ? AirlockOrder.updatedWhen.rawValue : nil })
         let roles = try await portal.store.workspaceRoles(userId: context.user.id)
         let names = try await workspaceNames()
         let part = { (request: AirlockRequest, actor: Actor) -> String in
@@ -72,10 +72,14 @@ struct AirlockPages: Sendable {
     func workspace(_ request: Request, _ context: PortalContext) async throws -> Response {
         let workspaceId = try context.parameters.require("workspaceId")
         let query = request.uri.queryParameters
-        // An empty select ("All") is no filter.
+        // An empty select ("Any") is no filter; the most recently changed come first.
         let lookup = { (name: String) -> String? in
-            guard name == "status" || name == "type", let value = query.get(name), !value.isEmpty else { return nil }
-            return value
+            switch name {
+            case "status", "type": return query.get(name).flatMap { $0.isEmpty ? nil : $0 }
+            case "order_by": return AirlockOrder.updatedWhen.rawValue
+            case "order_ascending": return "false"
+            default: return nil
+            }
         }
         let (workspace, actor, found) = try await airlock.requests(Self.caller(context), workspaceId: workspaceId, query: lookup)
         let name = PortalText.displayName(workspace)
@@ -83,9 +87,9 @@ struct AirlockPages: Sendable {
         let refusal = requester ? AirlockController.creationRefusal(workspace)?.message : nil
         let status = lookup("status"), type = lookup("type")
         let view = WorkspaceAirlockView(
-            workspaceId: workspace.id, workspaceName: name,
+            workspaceId: workspace.id, workspaceName: name, filterAction: AirlockPaths.workspace(workspace.id),
             table: AirlockRequestTable(
-                caption: "Airlock requests of \(name), oldest first", rows: found.map { AirlockRequestTable.row($0, workspaceName: name) },
+                caption: "Airlock requests of \(name), most recently changed first", rows: found.map { AirlockRequestTable.row($0, workspaceName: name) },
                 showWorkspace: false, showRequester: true, showPart: false),
             newHref: "\(AirlockPaths.workspace(workspace.id))/new", canCreate: requester && refusal == nil, createRefusal: refusal,
             reviewerOnly: !requester,

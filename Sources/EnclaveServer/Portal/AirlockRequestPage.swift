@@ -167,7 +167,7 @@ extension AirlockPages {
             homePrefix: "home/\(context.user.id)/", pickPath: state.pickPath, pickName: state.pickName, pickError: state.pickError,
             canSubmit: actions.contains("submit"), canCancel: actions.contains("cancel"), canReview: actions.contains("review"),
             reviewNote: reviewNote, explanation: state.explanation, reviewError: state.reviewError, canRevoke: actions.contains("revoke"),
-            reason: state.reason, revokeError: state.revokeError, hasActions: !actions.isEmpty || reviewNote != nil,
+            hasButtons: actions.contains("submit") || actions.contains("cancel"), reason: state.reason, revokeError: state.revokeError, hasActions: !actions.isEmpty || reviewNote != nil,
             reviews: shown.reviews.map {
                 AirlockRequestView.Review(
                     reviewer: AirlockPageText.name($0.reviewer), decision: $0.reviewDecision.rawValue,
