@@ -35,6 +35,16 @@ extension PortalBrowser {
     }
 }
 
+/// A deployed airlock workspace (`airlockWorkspace`) with two portal accounts: rosa a researcher, mia an airlock manager.
+func airlockPortal(_ api: APIClient) async throws -> (String, PortalBrowser, PortalBrowser) {
+    let ws = try await api.airlockWorkspace()
+    let rosa = try await PortalBrowser.signIn(api, username: "rosa", roles: ["TREUser"])
+    try await rosa.grant(.researcher, in: ws, api: api)
+    let mia = try await PortalBrowser.signIn(api, username: "mia", roles: ["TREUser"])
+    try await mia.grant(.airlockManager, in: ws, api: api)
+    return (ws, rosa, mia)
+}
+
 /// The page's `data-csrf`, which the upload script sends as X-CSRF-Token.
 func uploadToken(_ page: String) -> String? { SignInBrowser.capture("data-csrf=\"([^\"]+)\"", in: page) }
 
@@ -43,11 +53,8 @@ struct PortalAirlockTests {
     @Test("import: a researcher creates it through the form, uploads two files as the script does, submits; a manager finds it, previews the CSV as a table and approves")
     func importThroughThePortal() async throws {
         try await withAPI { api in
-            let ws = try await api.airlockWorkspace()
-            var rosa = try await PortalBrowser.signIn(api, username: "rosa", roles: ["TREUser"])
-            try await rosa.grant(.researcher, in: ws, api: api)
-            var mia = try await PortalBrowser.signIn(api, username: "mia", roles: ["TREUser"])
-            try await mia.grant(.airlockManager, in: ws, api: api)
+            let (ws, rosaSignedIn, miaSignedIn) = try await airlockPortal(api)
+            var rosa = rosaSignedIn, mia = miaSignedIn
 
             let empty = try await rosa.get("/workspaces/\(ws)/airlock")
             #expect(empty.status == .ok)
@@ -202,9 +209,8 @@ struct PortalAirlockTests {
     @Test("the new-request form: a missing type is shown next to the field with what was typed, nothing created; filters narrow the list")
     func newRequestFormAndFilters() async throws {
         try await withAPI { api in
-            let ws = try await api.airlockWorkspace()
-            var rosa = try await PortalBrowser.signIn(api, username: "rosa", roles: ["TREUser"])
-            try await rosa.grant(.researcher, in: ws, api: api)
+            let (ws, rosaSignedIn, _) = try await airlockPortal(api)
+            var rosa = rosaSignedIn
             _ = try await rosa.get("/workspaces/\(ws)/airlock/new")
             let bad = try await rosa.post("/workspaces/\(ws)/airlock/new", ["title": "Kept <b>", "businessJustification": "Also kept"])
             #expect(bad.status == .unprocessableContent)
@@ -227,11 +233,8 @@ struct PortalAirlockTests {
     @Test("export: pick a file from workspace storage, see the output checks, approve; the requester downloads; revoke needs a reason")
     func exportFromWorkspaceStorage() async throws {
         try await withAPI { api in
-            let ws = try await api.airlockWorkspace()
-            var rosa = try await PortalBrowser.signIn(api, username: "rosa", roles: ["TREUser"])
-            try await rosa.grant(.researcher, in: ws, api: api)
-            var mia = try await PortalBrowser.signIn(api, username: "mia", roles: ["TREUser"])
-            try await mia.grant(.airlockManager, in: ws, api: api)
+            let (ws, rosaSignedIn, miaSignedIn) = try await airlockPortal(api)
+            var rosa = rosaSignedIn, mia = miaSignedIn
             let storage = api.enclave.dataDir.appendingPathComponent("workspaces/\(ws)")
             try FileManager.default.createDirectory(at: storage.appendingPathComponent("shared/results"), withIntermediateDirectories: true)
             let table = Array("group,count\na,12\nb,3\n".utf8)
@@ -294,9 +297,8 @@ struct PortalAirlockTests {
     @Test("cancel a draft; a file is removed from a draft; another researcher is offered neither")
     func cancelAndRemove() async throws {
         try await withAPI { api in
-            let ws = try await api.airlockWorkspace()
-            var rosa = try await PortalBrowser.signIn(api, username: "rosa", roles: ["TREUser"])
-            try await rosa.grant(.researcher, in: ws, api: api)
+            let (ws, rosaSignedIn, _) = try await airlockPortal(api)
+            var rosa = rosaSignedIn
             var rita = try await PortalBrowser.signIn(api, username: "rita", roles: ["TREUser"])
             try await rita.grant(.researcher, in: ws, api: api)
             let rid = try await rosa.createRequest(ws, type: "import")
@@ -326,9 +328,8 @@ struct PortalAirlockTests {
     @Test("without JavaScript: an upload link made from the page takes a file with curl's PUT, no token needed")
     func uploadLinkWithoutJavaScript() async throws {
         try await withAPI { api in
-            let ws = try await api.airlockWorkspace()
-            var rosa = try await PortalBrowser.signIn(api, username: "rosa", roles: ["TREUser"])
-            try await rosa.grant(.researcher, in: ws, api: api)
+            let (ws, rosaSignedIn, _) = try await airlockPortal(api)
+            var rosa = rosaSignedIn
             let rid = try await rosa.createRequest(ws, type: "import")
             let base = "/workspaces/\(ws)/airlock/\(rid)"
             _ = try await rosa.get(base)
