@@ -64,15 +64,15 @@ public struct WorkspaceStoragePath: Sendable, Hashable {
                 }
             }
         }
-        let ownHome = userId.isEmpty || userId.contains("/") || userId == "." || userId == ".." ? [] : ["home", "home/\(userId)"]
-        // Every folder on the way must be a real folder, not a link (home/<user> could be one).
-        for top in ["shared", "home/\(userId)"] where top == "shared" || !ownHome.isEmpty {
-            let steps = top == "shared" ? ["shared"] : ownHome
+        // Each top folder with every folder on the way to it, all of which must be real folders, not links.
+        var tops = [["shared"]]
+        if !userId.isEmpty, !userId.contains("/"), userId != ".", userId != ".." { tops.append(["home", "home/\(userId)"]) }
+        for steps in tops {
             let real = steps.allSatisfy { step in
                 var info = stat()
                 return lstat(workspaceRoot + "/" + step, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
             }
-            if real { walk(top, depth: 1) }
+            if real, let top = steps.last { walk(top, depth: 1) }
         }
         return found
     }
