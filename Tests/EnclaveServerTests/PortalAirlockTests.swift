@@ -110,6 +110,7 @@ struct PortalAirlockTests {
 
             let home = try await mia.get("/airlock").text
             #expect(home.contains("Awaiting my review"))
+            #expect(home.contains("<a href=\"/airlock\" aria-current=\"page\">"), "the navigation marks the airlock section")
             #expect(home.contains("href=\"\(base)\""))
             #expect(home.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !home.contains("<script>alert"))
             #expect(home.contains(">Review<"))
