@@ -135,9 +135,15 @@ def wait_until(portal, predicate, what, timeout=TIMEOUT):
     raise Failure(f"timed out waiting for {what}; at {portal.driver.current_url} ('{heading(portal)}') {page_error(portal)!r}")
 
 
-def wait_for_text(portal, text, timeout=TIMEOUT):
-    """Waits until the page's visible text contains `text` (e.g. an operation's status after polling)."""
-    wait_until(portal, lambda: text in body_text(portal), f"the text {text!r}", timeout)
+def wait_for_text(portal, text, timeout=TIMEOUT, reload=False):
+    """Waits until the page's visible text contains `text` (e.g. an operation's status after polling);
+    with `reload`, reloads the page between looks (for pages that do not poll by themselves)."""
+    def shown():
+        if reload:
+            portal.driver.refresh()
+            time.sleep(0.3)
+        return text in body_text(portal)
+    wait_until(portal, shown, f"the text {text!r}", timeout)
 
 
 def check_console(portal, where):
@@ -168,7 +174,8 @@ def screenshot(portal, name):
         return
     os.makedirs(portal.screenshots, exist_ok=True)
     path = os.path.join(portal.screenshots, f"{name}.png")
-    portal.driver.execute_script("window.scrollTo(0, 0)")
+    # No focus ring left over from a keyboard check (the skip link would show over the navigation).
+    portal.driver.execute_script("if (document.activeElement) document.activeElement.blur(); window.scrollTo(0, 0)")
     check(portal.driver.save_screenshot(path), f"could not save {path}")
     log(f"screenshot: {path}")
 
@@ -320,6 +327,22 @@ def step_admin_pages(portal):
     log("admin pages open with their headings; the audit log filters by action family")
 
 
+def step_admin_creates_shared_service(portal):
+    from selenium.webdriver.support.ui import Select
+
+    open(portal, "/admin/shared-services", "Shared services")
+    Select(portal.driver.find_element(by().ID, "shared-template")).select_by_value("tre-shared-service-firewall")
+    properties = portal.driver.find_element(by().ID, "shared-properties")
+    properties.clear()
+    properties.send_keys('{"display_name": "Egress firewall", "description": "The hosts workspaces may reach"}')
+    press(portal, "Create")
+    wait_for_text(portal, "Creating the shared service from tre-shared-service-firewall")
+    check_console(portal, "/admin/shared-services after Create")
+    wait_for_text(portal, "deployed", timeout=60, reload=True)
+    screenshot(portal, "admin-shared-services")
+    log("the admin created the firewall shared service through the form; it deployed")
+
+
 def step_narrow(portal):
     set_width(portal, NARROW)
     try:
@@ -357,6 +380,7 @@ STEPS = [
     step_workspaces,
     step_account,
     step_admin_pages,
+    step_admin_creates_shared_service,
     step_narrow,
     step_researcher_is_refused_admin,
     step_airlock_manager_signs_in,

@@ -44,8 +44,13 @@ struct AdminAuditPage: Sendable {
         var target: String
         var outcome: String
         var outcomeClass: String
-        var details: String?
+        var details: [Detail]
         var requestId: String?
+    }
+
+    struct Detail {
+        var name: String
+        var value: String
     }
 
     func list(_ request: Request, _ context: PortalContext) async throws -> Response {
@@ -92,11 +97,15 @@ struct AdminAuditPage: Sendable {
     }
 
     static func row(_ record: AuditRecord) -> Row {
-        let details: String?
-        if case .object(let fields) = record.details, fields.isEmpty {
-            details = nil
+        // An object's fields one per line (strings as they are, other values as JSON); anything else whole.
+        let details: [Detail]
+        if case .object(let fields) = record.details {
+            details = fields.keys.sorted().map { key in
+                let value = fields[key] ?? .null
+                return Detail(name: key, value: value.stringValue ?? value.description)
+            }
         } else {
-            details = record.details.description
+            details = [Detail(name: "details", value: record.details.description)]
         }
         return Row(
             sequence: record.sequence, time: Portal.time(record.time), actorName: record.actor.name.isEmpty ? record.actor.id : record.actor.name,

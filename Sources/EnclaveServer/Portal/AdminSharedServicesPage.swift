@@ -42,7 +42,7 @@ struct AdminSharedServicesPage: Sendable {
 
     struct FormInput {
         var template: String = ""
-        var properties: String = "{}"
+        var properties: String = "{\n  \"display_name\": \"\",\n  \"description\": \"\"\n}"
         var templateError: String?
         var propertiesError: String?
     }
