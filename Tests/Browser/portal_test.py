@@ -9,7 +9,7 @@ check_focus_visible. Add a step by writing a function and listing it in STEPS.
 Accounts come from a JSON file: {"admin": {"username": …, "password": …}, "researcher": {…},
 "airlock_manager": {…}}, made with `enclave users add` (no authenticator yet: the first sign-in enrolls
 one, reading the secret from the enrollment page; later sign-ins type the next unused TOTP code, computed
-here with hmac/hashlib).
+with hmac/hashlib by the sign-in test's `totp`, whose helpers this script shares).
 
 Usage: portal_test.py --base-url http://127.0.0.1:8000 --accounts accounts.json [--screenshots DIR]
 Arguments fall back to ENCLAVE_BASE_URL, ENCLAVE_ACCOUNTS and ENCLAVE_SCREENSHOTS_DIR. Screenshots are
@@ -19,17 +19,18 @@ Exits 0 when every step passed, 1 on the first failure, 2 when the browser canno
 """
 
 import argparse
-import base64
 import builtins
-import hashlib
-import hmac
 import json
 import os
-import shutil
-import struct
 import sys
 import time
 import urllib.parse
+
+sys.dont_write_bytecode = True  # importing the sign-in script must not leave __pycache__ in the tree
+# The sign-in test's helpers (TOTP, starting Chromium, finding labelled fields and buttons, waiting):
+# this script's directory is on sys.path when it runs.
+from signin_test import Failure, check, heading as page_heading, labelled_input as field, page_error as alert  # noqa: E402
+from signin_test import start_browser as start_chromium, submit, totp as totp_at, wait_for  # noqa: E402
 
 TIMEOUT = 20
 WIDE = (1280, 900)
@@ -40,24 +41,9 @@ def log(message):
     print(f"[portal] {message}", flush=True)
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-# --- TOTP (RFC 6238: HMAC-SHA-1, 30 s steps, 6 digits) --------------------------------------------
-
 def totp(secret_base32, step):
-    text = secret_base32.strip().replace(" ", "").upper()
-    key = base64.b32decode(text + "=" * (-len(text) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**6).zfill(6)
+    """The RFC 6238 code (HMAC-SHA-1, 6 digits) of 30-second time step `step`."""
+    return totp_at(secret_base32, at=step * 30)
 
 
 # --- Shared state ----------------------------------------------------------------------------------
@@ -84,23 +70,8 @@ class Portal:
 # --- Browser -------------------------------------------------------------------------------------
 
 def start_browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        raise RuntimeError("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     f"--window-size={WIDE[0]},{WIDE[1]}", "--no-first-run", "--disable-extensions",
-                     "--password-store=basic", "--hide-scrollbars", "--force-device-scale-factor=1"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console messages, e.g. CSP refusals
-    log(f"starting headless {chromium} with {driver_path}")
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(TIMEOUT)
+    driver = start_chromium()
+    driver.set_window_size(*WIDE)
     return driver
 
 
@@ -110,13 +81,11 @@ def by():
 
 
 def heading(portal):
-    headings = portal.driver.find_elements(by().TAG_NAME, "h1")
-    return headings[0].text.strip() if headings else ""
+    return page_heading(portal.driver)
 
 
 def page_error(portal):
-    alerts = portal.driver.find_elements(by().CSS_SELECTOR, "[role=alert]")
-    return alerts[0].text.strip() if alerts else ""
+    return alert(portal.driver)
 
 
 def body_text(portal):
@@ -124,15 +93,7 @@ def body_text(portal):
 
 
 def wait_until(portal, predicate, what, timeout=TIMEOUT):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:  # noqa: BLE001 - the page may be mid-navigation
-            pass
-        time.sleep(0.1)
-    raise Failure(f"timed out waiting for {what}; at {portal.driver.current_url} ('{heading(portal)}') {page_error(portal)!r}")
+    wait_for(portal.driver, predicate, what, timeout)
 
 
 def wait_for_text(portal, text, timeout=TIMEOUT, reload=False):
@@ -222,15 +183,12 @@ def check_no_sideways_scroll(portal, where):
 
 def labelled_input(portal, label):
     """The input inside the <label> whose text starts with `label`, as a person finds the field."""
-    fields = portal.driver.find_elements(by().XPATH, f"//label[starts-with(normalize-space(.), '{label}')]//input")
-    check(len(fields) == 1, f"expected one field labelled '{label}' on '{heading(portal)}', found {len(fields)}")
-    return fields[0]
+    return field(portal.driver, label)
 
 
 def press(portal, button_text):
-    buttons = portal.driver.find_elements(by().XPATH, f"//button[normalize-space(.)='{button_text}']")
-    check(len(buttons) == 1, f"expected one '{button_text}' button on '{heading(portal)}', found {len(buttons)}")
-    buttons[0].click()
+    """Clicks the one button that reads `button_text`."""
+    submit(portal.driver, button_text)
 
 
 def next_code(portal, username):
@@ -271,7 +229,8 @@ def sign_in(portal, role, return_to="/workspaces"):
         labelled_input(portal, "Code").send_keys(next_code(portal, username))
         press(portal, "Sign in")
         how = "typed a TOTP code"
-    wait_until(portal, lambda: portal.path() == return_to, f"landing on {return_to}")
+    landing = urllib.parse.urlsplit(return_to).path
+    wait_until(portal, lambda: portal.path() == landing, f"landing on {return_to}")
     check_console(portal, return_to)
     portal.signed_in = role
     log(f"{role} ({username}) signed in with password; {how}; landed on {return_to}")
@@ -375,6 +334,15 @@ def step_airlock_manager_signs_in(portal):
     open(portal, "/workspaces", "Your workspaces")
 
 
+def step_admin_signs_in_again(portal):
+    """A second sign-in types the next TOTP code (no enrollment) and comes back to the page asked for."""
+    sign_out(portal)
+    sign_in(portal, "admin", return_to="/admin/audit?action=auth.session_start")
+    check(heading(portal) == "Audit log", f"the admin came back to {heading(portal)!r}")
+    rows = portal.driver.find_elements(by().XPATH, "//td/code[normalize-space(.)='auth.session_start']")
+    check(len(rows) >= 4, f"expected the four sessions in the audit log, found {len(rows)}")
+
+
 STEPS = [
     step_admin_signs_in,
     step_workspaces,
@@ -384,6 +352,7 @@ STEPS = [
     step_narrow,
     step_researcher_is_refused_admin,
     step_airlock_manager_signs_in,
+    step_admin_signs_in_again,
 ]
 
 

@@ -186,8 +186,8 @@ def page_error(driver):
     return alerts[0].text.strip() if alerts else ""
 
 
-def wait_for(driver, predicate, what):
-    deadline = time.time() + TIMEOUT
+def wait_for(driver, predicate, what, timeout=TIMEOUT):
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if predicate():
