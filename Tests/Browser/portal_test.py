@@ -30,7 +30,7 @@ sys.dont_write_bytecode = True  # importing the sign-in script must not leave __
 # The sign-in test's helpers (TOTP, starting Chromium, finding labelled fields and buttons, waiting):
 # this script's directory is on sys.path when it runs.
 from signin_test import Failure, check, heading as page_heading, labelled_input as field, page_error as alert  # noqa: E402
-from signin_test import start_browser as start_chromium, submit, totp as totp_at, wait_for  # noqa: E402
+from signin_test import report_failure, start_browser as start_chromium, submit, totp as totp_at, wait_for  # noqa: E402
 
 TIMEOUT = 20
 WIDE = (1280, 900)
@@ -384,15 +384,7 @@ def main():
             log(f"step {current.__name__}")
             current(portal)
     except Exception as error:  # noqa: BLE001 - report every failure the same way
-        kind = "" if isinstance(error, Failure) else f"{type(error).__name__}: "
-        message = str(error).split("\nStacktrace:")[0].strip()  # WebDriver errors append chromedriver's native stack
-        print(f"[portal] FAILED in {current.__name__ if current else 'setup'}: {kind}{message}", file=sys.stderr, flush=True)
-        try:
-            print(f"[portal] browser at {driver.current_url} ('{driver.title}')", file=sys.stderr, flush=True)
-            for entry in driver.get_log("browser"):
-                print(f"[portal] browser console: {entry.get('level')} {entry.get('message')}", file=sys.stderr, flush=True)
-        except Exception:  # noqa: BLE001
-            pass
+        report_failure(driver, f"[portal] FAILED in {current.__name__ if current else 'setup'}", error)
         return 1
     finally:
         driver.quit()
