@@ -10,7 +10,7 @@ public struct PageLayout: Sendable {
     public var csrf: String
     /// Which navigation entry is the current page (`home`, `airlock`, `admin`, `account`).
     public var section: String {
-        didSet { setSectionFlags() }
+        didSet { markSection() }
     }
     /// A one-line notice after an action ("Workspace deletion requested").
     public var notice: String?
@@ -50,17 +50,17 @@ public struct PageLayout: Sendable {
         self.error = error
         self.breadcrumbs = breadcrumbs
         self.scriptNames = scriptNames
-        setSectionFlags()
+        markSection()
     }
 
-    // Navigation state for the template (mustache has no comparisons). Stored, not computed: mustache reads
-    // values through `Mirror`, which sees stored properties only.
+    // Navigation state for the template: mustache has no comparisons and reads stored properties only
+    // (through Mirror), so these are kept in step with `section`.
     public private(set) var inHome = false
     public private(set) var inAirlock = false
     public private(set) var inAdmin = false
     public private(set) var inAccount = false
 
-    private mutating func setSectionFlags() {
+    private mutating func markSection() {
         inHome = section == "home"
         inAirlock = section == "airlock"
         inAdmin = section == "admin"

@@ -209,8 +209,11 @@ public func buildDependencies(
         airlockLinkKey: AirlockLinks.deriveKey(secretsKey: secretsKey))
 }
 
-/// The router: unauthenticated routes, then `/api` behind the token middleware.
-public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveRequestContext> {
+/// The router: unauthenticated routes, then `/api` behind the token middleware, then the portal's pages.
+///
+/// `includePortal: false` leaves out the portal's HTML pages and static files: what remains is the
+/// machine-facing surface `openapi.yaml` must describe exactly (its contract test builds it that way).
+public func buildRouter(_ deps: EnclaveDependencies, includePortal: Bool = true) throws -> Router<EnclaveRequestContext> {
     let router = Router(context: EnclaveRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
@@ -249,13 +252,14 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     links.register(on: router, controller: airlock)
     UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
         .register(on: api)
+    guard includePortal else { return router }
     let sessions = deps.sessions
     let portal = Portal(
         views: try PortalViews.load(), store: deps.store, controlPlane: deps.controlPlane, access: access, sessions: sessions,
         formActionOrigins: deps.configuration.oidc.flatMap { SignInPage.origin(of: $0.issuer) }.map { [$0] } ?? [])
-    let pages = PortalRoutes.register(on: router, portal: portal) { cookie in try await sessions.session(cookie: cookie) }
-    AdminPages(portal: portal, provider: deps.provider, health: health).register(on: pages)
-    AccountPage(portal: portal, provider: deps.provider).register(on: pages)
+    PortalRoutes.register(on: router, portal: portal, airlock: airlock, provider: deps.provider, health: health) { cookie in
+        try await sessions.session(cookie: cookie)
+    }
     return router
 }
 

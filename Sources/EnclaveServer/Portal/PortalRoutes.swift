@@ -1,3 +1,4 @@
+import EnclaveAuth
 import EnclaveCore
 import EnclavePortal
 import Foundation
@@ -10,18 +11,20 @@ import NIOCore
 /// Page controllers live beside this file, one per area (home, workspaces, airlock, admin, account); each
 /// registers on the `PortalContext` group, so every page needs a session and errors render as pages.
 enum PortalRoutes {
-    /// Returns the page group, for areas whose controllers need more than `Portal` (admin, account).
-    @discardableResult
     static func register(
-        on router: Router<EnclaveRequestContext>, portal: Portal, session: @escaping @Sendable (String) async throws -> BrowserSession?
-    ) -> RouterGroup<PortalContext> {
+        on router: Router<EnclaveRequestContext>, portal: Portal, airlock: AirlockController, provider: BuiltInProvider,
+        health: HealthReport, session: @escaping @Sendable (String) async throws -> BrowserSession?
+    ) {
         registerStatic(on: router, views: portal.views)
         let pages = router.group()
             .add(middleware: PortalErrorMiddleware(views: portal.views, contentSecurityPolicy: portal.contentSecurityPolicy))
             .add(middleware: PortalSessionMiddleware(session: session))
             .group(context: PortalContext.self)
         HomePage(portal: portal).register(on: pages)
-        return pages
+        ResourceFormPages(portal: portal).register(on: pages)
+        AirlockPages(portal: portal, airlock: airlock).register(on: pages)
+        AdminPages(portal: portal, provider: provider, health: health).register(on: pages)
+        AccountPage(portal: portal, provider: provider).register(on: pages)
     }
 
     /// `/static/NAME`: the portal's CSS and JavaScript. Pages link them as `NAME?v=HASH`, so they are cacheable
