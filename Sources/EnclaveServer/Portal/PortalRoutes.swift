@@ -1,3 +1,4 @@
+import EnclaveAuth
 import EnclaveCore
 import EnclavePortal
 import Foundation
@@ -11,8 +12,8 @@ import NIOCore
 /// registers on the `PortalContext` group, so every page needs a session and errors render as pages.
 enum PortalRoutes {
     static func register(
-        on router: Router<EnclaveRequestContext>, portal: Portal, airlock: AirlockController,
-        session: @escaping @Sendable (String) async throws -> BrowserSession?
+        on router: Router<EnclaveRequestContext>, portal: Portal, airlock: AirlockController, provider: BuiltInProvider,
+        health: HealthReport, session: @escaping @Sendable (String) async throws -> BrowserSession?
     ) {
         registerStatic(on: router, views: portal.views)
         let pages = router.group()
@@ -22,6 +23,8 @@ enum PortalRoutes {
         HomePage(portal: portal).register(on: pages)
         ResourceFormPages(portal: portal).register(on: pages)
         AirlockPages(portal: portal, airlock: airlock).register(on: pages)
+        AdminPages(portal: portal, provider: provider, health: health).register(on: pages)
+        AccountPage(portal: portal, provider: provider).register(on: pages)
     }
 
     /// `/static/NAME`: the portal's CSS and JavaScript. Pages link them as `NAME?v=HASH`, so they are cacheable
