@@ -356,8 +356,10 @@ STEPS = [
 ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run(steps, roles=("admin", "researcher", "airlock_manager"), description=__doc__):
+    """Parses the command line, starts the browser and runs `steps` in order (portal_flow_test.py runs its
+    own steps through this too); 0 when all passed, 1 at the first failure, 2 when the browser cannot start."""
+    parser = argparse.ArgumentParser(description=description.split("\n")[0])
     parser.add_argument("--base-url", default=os.environ.get("ENCLAVE_BASE_URL"))
     parser.add_argument("--accounts", default=os.environ.get("ENCLAVE_ACCOUNTS"), help="JSON file of the accounts by role")
     parser.add_argument("--screenshots", default=os.environ.get("ENCLAVE_SCREENSHOTS_DIR"),
@@ -365,9 +367,9 @@ def main():
     args = parser.parse_args()
     if not args.base_url or not args.accounts:
         parser.error("--base-url and --accounts are required")
-    with builtins.open(args.accounts, encoding="utf-8") as handle:  # `open` is the step helper below
+    with builtins.open(args.accounts, encoding="utf-8") as handle:  # `open` is the step helper above
         accounts = json.load(handle)
-    missing = [role for role in ("admin", "researcher", "airlock_manager") if role not in accounts]
+    missing = [role for role in roles if role not in accounts]
     if missing:
         parser.error(f"the accounts file has no {', '.join(missing)}")
 
@@ -380,7 +382,7 @@ def main():
     portal = Portal(driver, args.base_url.rstrip("/"), accounts, args.screenshots)
     current = None
     try:
-        for current in STEPS:
+        for current in steps:
             log(f"step {current.__name__}")
             current(portal)
     except Exception as error:  # noqa: BLE001 - report every failure the same way
@@ -388,9 +390,9 @@ def main():
         return 1
     finally:
         driver.quit()
-    log(f"PASSED: {len(STEPS)} steps in headless Chromium")
+    log(f"PASSED: {len(steps)} steps in headless Chromium")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(STEPS))

@@ -11,9 +11,18 @@ import Testing
 /// README's pictures); otherwise to a temporary directory, so a normal run leaves the tree alone.
 @Suite("Browser portal end to end", .serialized)
 struct BrowserPortalTests {
-    static let accounts = [
-        ("admin", "ada", "Ada Admin", "TREAdmin"), ("researcher", "rosa", "Rosa Researcher", "TREUser"),
-        ("airlock_manager", "amir", "Amir Airlock", "TREUser"),
+    /// An account the browser scripts sign in as, by the role the script knows it by.
+    struct Person {
+        var role: String
+        var username: String
+        var name: String
+        var coreRole: String
+    }
+
+    static let people = [
+        Person(role: "admin", username: "ada", name: "Ada Admin", coreRole: "TREAdmin"),
+        Person(role: "researcher", username: "rosa", name: "Rosa Researcher", coreRole: "TREUser"),
+        Person(role: "airlock_manager", username: "amir", name: "Amir Airlock", coreRole: "TREUser"),
     ]
 
     @Test(
@@ -31,24 +40,8 @@ struct BrowserPortalTests {
         defer { server.terminate() }
         _ = try await LiveAPI.waitHealthy(base)
 
-        var accounts: [String: [String: String]] = [:]
-        for (role, username, name, coreRole) in Self.accounts {
-            let password = "\(username)'s long browser password"
-            let passwordFile = data.appendingPathComponent("\(username).password")
-            try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
-            let added = try await UsersCommandTests.enclave([
-                "users", "add", "--data-dir", data.path, "--username", username, "--name", name, "--email", "\(username)@example.org",
-                "--role", coreRole, "--password-file", passwordFile.path,
-            ])
-            try #require(added.status == 0, "\(added.output)")
-            accounts[role] = ["username": username, "password": password]
-        }
-        let accountsFile = data.appendingPathComponent("accounts.json")
-        try JSONSerialization.data(withJSONObject: accounts).write(to: accountsFile)
-
-        let intoDocs = ProcessInfo.processInfo.environment["ENCLAVE_SCREENSHOTS"] == "1"
-        let screenshots = intoDocs
-            ? TestPaths.repoRoot.appendingPathComponent("docs/screenshots") : data.appendingPathComponent("screenshots")
+        let accountsFile = try await Self.addAccounts(Self.people, data: data)
+        let screenshots = Self.screenshotDirectory(data: data)
         let script = TestPaths.repoRoot.appendingPathComponent("Tests/Browser/portal_test.py").path
         let run = try await BrowserSignInTests.python([
             script, "--base-url", base, "--accounts", accountsFile.path, "--screenshots", screenshots.path,
@@ -60,5 +53,33 @@ struct BrowserPortalTests {
             #expect(png?.starts(with: [0x89, 0x50, 0x4E, 0x47]) == true, "\(name).png was not saved as a PNG")
         }
         _ = await server.stop()
+    }
+
+    /// Adds each person with `enclave users add` (no authenticator yet: the script enrolls one at the first
+    /// sign-in) and writes the scripts' accounts file: role → username, password, id, name.
+    static func addAccounts(_ people: [Person], data: URL) async throws -> URL {
+        var accounts: [String: [String: String]] = [:]
+        for person in people {
+            let password = "\(person.username)'s long browser password"
+            let passwordFile = data.appendingPathComponent("\(person.username).password")
+            try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
+            let added = try await UsersCommandTests.enclave([
+                "users", "add", "--data-dir", data.path, "--username", person.username, "--name", person.name,
+                "--email", "\(person.username)@example.org", "--role", person.coreRole, "--password-file", passwordFile.path,
+            ])
+            try #require(added.status == 0, "\(added.output)")
+            // "Added USERNAME (ID) with roles …"
+            let id = added.output.split(separator: "(", maxSplits: 1).last?.split(separator: ")").first.map(String.init) ?? ""
+            accounts[person.role] = ["username": person.username, "password": password, "id": id, "name": person.name]
+        }
+        let accountsFile = data.appendingPathComponent("accounts.json")
+        try JSONSerialization.data(withJSONObject: accounts).write(to: accountsFile)
+        return accountsFile
+    }
+
+    /// `docs/screenshots` when ENCLAVE_SCREENSHOTS=1 (to refresh the README's pictures), else a directory in `data`.
+    static func screenshotDirectory(data: URL) -> URL {
+        ProcessInfo.processInfo.environment["ENCLAVE_SCREENSHOTS"] == "1"
+            ? TestPaths.repoRoot.appendingPathComponent("docs/screenshots") : data.appendingPathComponent("screenshots")
     }
 }
