@@ -9,7 +9,9 @@ public struct PageLayout: Sendable {
     public var isAirlockManager: Bool
     public var csrf: String
     /// Which navigation entry is the current page (`home`, `airlock`, `admin`, `account`).
-    public var section: String
+    public var section: String {
+        didSet { markSection() }
+    }
     /// A one-line notice after an action ("Workspace deletion requested").
     public var notice: String?
     /// An error shown at the top of the page (`role="alert"`).
@@ -48,11 +50,20 @@ public struct PageLayout: Sendable {
         self.error = error
         self.breadcrumbs = breadcrumbs
         self.scriptNames = scriptNames
+        markSection()
     }
 
-    // Navigation state for the template (mustache has no comparisons).
-    public var inHome: Bool { section == "home" }
-    public var inAirlock: Bool { section == "airlock" }
-    public var inAdmin: Bool { section == "admin" }
-    public var inAccount: Bool { section == "account" }
+    // Navigation state for the template: mustache has no comparisons and reads stored properties only
+    // (through Mirror), so these are kept in step with `section`.
+    public private(set) var inHome = false
+    public private(set) var inAirlock = false
+    public private(set) var inAdmin = false
+    public private(set) var inAccount = false
+
+    private mutating func markSection() {
+        inHome = section == "home"
+        inAirlock = section == "airlock"
+        inAdmin = section == "admin"
+        inAccount = section == "account"
+    }
 }

@@ -209,8 +209,11 @@ public func buildDependencies(
         airlockLinkKey: AirlockLinks.deriveKey(secretsKey: secretsKey))
 }
 
-/// The router: unauthenticated routes, then `/api` behind the token middleware.
-public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveRequestContext> {
+/// The router: unauthenticated routes, then `/api` behind the token middleware, then the portal's pages.
+///
+/// `includePortal: false` leaves out the portal's HTML pages and static files: what remains is the
+/// machine-facing surface `openapi.yaml` must describe exactly (its contract test builds it that way).
+public func buildRouter(_ deps: EnclaveDependencies, includePortal: Bool = true) throws -> Router<EnclaveRequestContext> {
     let router = Router(context: EnclaveRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
@@ -219,18 +222,17 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     let status = EngineStatus(
         aliveWorkers: { engine.aliveWorkers }, configuredWorkers: deps.configuration.workers,
         now: deps.controlPlane.environment.now)
-    HealthController(
+    let health = HealthReport(
         store: deps.store, engine: status, deployers: [deps.deployer], dataPlane: deps.dataPlane,
-        dataPlaneMode: deps.configuration.dataPlane.mode, airlockScanner: deps.airlock.scanner, settings: deps.configuration.settings,
-        identityProvider: deps.identityProvider, signIn: SignInMetadata(deps.configuration), jwksJSON: deps.signingKey.jwksJSON,
-        openAPIDocument: try OpenAPIDocument.json()
+        dataPlaneMode: deps.configuration.dataPlane.mode, airlockScanner: deps.airlock.scanner, identityProvider: deps.identityProvider)
+    HealthController(
+        report: health, settings: deps.configuration.settings, signIn: SignInMetadata(deps.configuration),
+        jwksJSON: deps.signingKey.jwksJSON, openAPIDocument: try OpenAPIDocument.json()
     ).register(on: router)
     MetricsController(registry: deps.registry, store: deps.store, engine: status).register(on: router)
     OIDCController(provider: deps.provider, jwksJSON: deps.signingKey.jwksJSON, verifier: deps.providerVerifier)
         .register(on: router)
-    SessionController(sessions: deps.sessions, store: deps.store).register(on: router)
-    AccountUsersController(sessions: deps.sessions, store: deps.store, provider: deps.provider, now: deps.controlPlane.environment.now)
-        .register(on: router)
+    SessionController(sessions: deps.sessions).register(on: router)
 
     let access = Access(store: deps.store)
     let routes = ResourceRoutes(controlPlane: deps.controlPlane, access: access)
@@ -250,11 +252,14 @@ public func buildRouter(_ deps: EnclaveDependencies) throws -> Router<EnclaveReq
     links.register(on: router, controller: airlock)
     UsersController(store: deps.store, access: access, provider: deps.provider, now: deps.controlPlane.environment.now)
         .register(on: api)
+    guard includePortal else { return router }
     let sessions = deps.sessions
     let portal = Portal(
         views: try PortalViews.load(), store: deps.store, controlPlane: deps.controlPlane, access: access, sessions: sessions,
         formActionOrigins: deps.configuration.oidc.flatMap { SignInPage.origin(of: $0.issuer) }.map { [$0] } ?? [])
-    PortalRoutes.register(on: router, portal: portal) { cookie in try await sessions.session(cookie: cookie) }
+    PortalRoutes.register(on: router, portal: portal, airlock: airlock, provider: deps.provider, health: health) { cookie in
+        try await sessions.session(cookie: cookie)
+    }
     return router
 }
 

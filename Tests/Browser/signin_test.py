@@ -186,8 +186,8 @@ def page_error(driver):
     return alerts[0].text.strip() if alerts else ""
 
 
-def wait_for(driver, predicate, what):
-    deadline = time.time() + TIMEOUT
+def wait_for(driver, predicate, what, timeout=TIMEOUT):
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if predicate():
@@ -338,6 +338,20 @@ def session_sign_in(driver, base, username, password, secret, screenshots):
     step("13. Sign out ended the session: /account asks to sign in again")
 
 
+def report_failure(driver, prefix, error):
+    """Prints what went wrong, where the browser was, and what its console said, to stderr."""
+    kind = "" if isinstance(error, Failure) else f"{type(error).__name__}: "
+    message = str(error).split("\nStacktrace:")[0].strip()  # WebDriver errors append chromedriver's native stack
+    print(f"{prefix}: {kind}{message}", file=sys.stderr, flush=True)
+    tag = prefix.split(" ")[0]
+    try:
+        print(f"{tag} browser at {driver.current_url} ('{driver.title}')", file=sys.stderr, flush=True)
+        for entry in driver.get_log("browser"):
+            print(f"{tag} browser console: {entry.get('level')} {entry.get('message')}", file=sys.stderr, flush=True)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", default=os.environ.get("ENCLAVE_BASE_URL"))
@@ -367,15 +381,7 @@ def main():
         secret = sign_in(driver, base, args.username, password, args.screenshots, callback)
         session_sign_in(driver, base, args.username, password, secret, args.screenshots)
     except Exception as error:  # noqa: BLE001 - report every failure the same way
-        kind = "" if isinstance(error, Failure) else f"{type(error).__name__}: "
-        message = str(error).split("\nStacktrace:")[0].strip()  # WebDriver errors append chromedriver's native stack
-        print(f"[signin] FAILED: {kind}{message}", file=sys.stderr, flush=True)
-        try:
-            print(f"[signin] browser at {driver.current_url} ('{driver.title}')", file=sys.stderr, flush=True)
-            for entry in driver.get_log("browser"):
-                print(f"[signin] browser console: {entry.get('level')} {entry.get('message')}", file=sys.stderr, flush=True)
-        except Exception:  # noqa: BLE001
-            pass
+        report_failure(driver, "[signin] FAILED", error)
         return 1
     finally:
         callback.close()

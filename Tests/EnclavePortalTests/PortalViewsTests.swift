@@ -15,6 +15,11 @@ import Testing
         #expect(css.version.count == 12 && css.contentType.hasPrefix("text/css"))
         #expect(html.contains("name=\"csrf\" value=\"tok\""), "the sign-out form carries the CSRF token")
         #expect(html.contains("You have no workspaces yet."), "the empty state")
+        #expect(html.contains("<a href=\"/workspaces\" aria-current=\"page\">Workspaces</a>"), "the current section is marked")
+        #expect(!html.contains("<a href=\"/airlock\" aria-current"))
+        var airlock = PageLayout(title: "Airlock", userName: "Ada")
+        airlock.section = "airlock"
+        #expect(views.render("home", ["workspaces": [[String: String]]()], layout: airlock).contains("<a href=\"/airlock\" aria-current=\"page\">"))
     }
 
     @Test func userContentIsEscapedEverywhere() {

@@ -285,6 +285,8 @@ struct ExternalOIDCTests {
             #expect(templates.status == .ok, "the provider's TREAdmin role rides in the session: \(templates.text)")
             let account = try await browser.send(.get, "/account")
             #expect(account.text.contains("Ada Lovelace"))
+            #expect(account.text.contains("multi-factor authentication are managed by your identity provider"), "no recovery codes here")
+            #expect(!account.text.contains("/account/recovery-codes"))
 
             let csrf = try #require(SignInBrowser.capture(#"name="csrf" value="([^"]+)""#, in: account.text))
             let out = try await browser.send(.post, "/auth/logout", form: ["csrf": csrf])

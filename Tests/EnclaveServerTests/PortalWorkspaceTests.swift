@@ -118,7 +118,7 @@ struct PortalWorkspaceTests {
             var olga = try await PortalBrowser.signIn(api, username: "olga", roles: ["TREUser"])
             try await olga.grant(.owner, in: ws, api: api)
             let page = try await olga.get("/workspaces/\(ws)").text
-            #expect(page.contains("\(gateway)\" target=\"_blank\" rel=\"noopener\">Connect<span class=\"sr-only\"> to Gate (opens in a new tab)"))
+            #expect(page.contains("\(gateway)\" target=\"_blank\" rel=\"noopener\">Connect<span class=\"visually-hidden\"> to Gate (opens in a new tab)"))
             #expect(page.contains("Gate being built"))
             #expect(!page.contains("/services/\(deploying.id)/\""), "no Connect while deploying")
             #expect(page.contains("href=\"/workspaces/\(ws)/workspace-services/new\""), "owners add services")
@@ -313,7 +313,7 @@ struct PortalWorkspaceTests {
 
             let shown = try await ada.get(users).text
             #expect(shown.contains("is now Airlock Manager in this workspace."))
-            #expect(shown.contains("Remove<span class=\"sr-only\"> Airlock Manager from"))
+            #expect(shown.contains("Remove<span class=\"visually-hidden\"> Airlock Manager from"))
             #expect(try await ada.post("\(users)/remove", ["user_id": rosa.userId, "role_id": "AirlockManager"], withCSRF: false).status == .forbidden)
             #expect(try await roles(of: rosa.userId) == ["WorkspaceResearcher", "AirlockManager"])
             let removed = try await ada.post("\(users)/remove", ["user_id": rosa.userId, "role_id": "AirlockManager"])

@@ -43,4 +43,37 @@ public struct WorkspaceStoragePath: Sendable, Hashable {
         guard info.st_mode & S_IFMT == S_IFREG else { throw EnclaveError.badRequest("'\(given)' is not a regular file") }
         return WorkspaceStoragePath(path: current, relative: given, size: Int(info.st_size))
     }
+
+    /// Files an export could take, for a picker: regular files under `shared/` and `home/<userId>/`, as the
+    /// relative paths `resolve` accepts, sorted; symbolic links and what lies behind them are skipped, at
+    /// most `limit` paths and `maxDepth` folders deep. Only a suggestion: `resolve` still decides.
+    public static func candidates(workspaceRoot: String, userId: String, limit: Int = 500, maxDepth: Int = 8) -> [String] {
+        var found: [String] = []
+        func walk(_ relative: String, depth: Int) {
+            guard found.count < limit, depth <= maxDepth,
+                let names = try? FileManager.default.contentsOfDirectory(atPath: workspaceRoot + "/" + relative)
+            else { return }
+            for name in names.sorted() where found.count < limit {
+                let child = relative + "/" + name
+                var info = stat()
+                guard lstat(workspaceRoot + "/" + child, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: found.append(child)
+                case S_IFDIR: walk(child, depth: depth + 1)
+                default: continue  // links, sockets, devices: never offered
+                }
+            }
+        }
+        // Each top folder with every folder on the way to it, all of which must be real folders, not links.
+        var tops = [["shared"]]
+        if !userId.isEmpty, !userId.contains("/"), userId != ".", userId != ".." { tops.append(["home", "home/\(userId)"]) }
+        for steps in tops {
+            let real = steps.allSatisfy { step in
+                var info = stat()
+                return lstat(workspaceRoot + "/" + step, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+            }
+            if real, let top = steps.last { walk(top, depth: 1) }
+        }
+        return found
+    }
 }

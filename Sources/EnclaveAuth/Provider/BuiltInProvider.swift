@@ -370,7 +370,7 @@ public actor BuiltInProvider {
         return false
     }
 
-    private func recordFailure(_ account: inout UserAccount, action: AuditAction, reason: String, address: String) async throws {
+    func recordFailure(_ account: inout UserAccount, action: AuditAction, reason: String, address: String) async throws {
         let result = settings.lockout.afterFailure(account.lockout, now: now())
         account.lockout = result.state
         var records = [audit(action, account, outcome: .failed, details: ["reason": .string(reason)], address: address)]

@@ -46,12 +46,14 @@ public enum AirlockRules {
         case .submit:
             try requireRequester(actor)
             guard request.status == .draft else { throw .badRequest(illegalTransition) }
+            if let refusal = AirlockFileAccess.writeRefusal(request, by: actor) { throw .forbidden(refusal) }
             guard !request.files.isEmpty else {
                 throw .badRequest("The request has no files: upload at least one before submitting")
             }
             try move(&next, to: .submitted, by: actor.user, now: now)
         case .cancel:
             try requireRequester(actor)
+            guard mayCancel(request, actor) else { throw .forbidden("Only the requester or a workspace owner can cancel this request") }
             guard request.status == .draft || request.status == .inReview else { throw .badRequest(illegalTransition) }
             try move(&next, to: .cancelled, by: actor.user, now: now)
         case .scanClean:
@@ -127,6 +129,11 @@ public enum AirlockRules {
         Set(request.reviews.filter { $0.reviewDecision == .approved }.map(\.reviewer.id)).count
     }
 
+    /// A request is cancelled by the person who made it or by a workspace owner, never by another researcher.
+    static func mayCancel(_ request: AirlockRequest, _ actor: Actor) -> Bool {
+        request.createdBy.id == actor.user.id || actor.workspaceRoles.contains(.owner)
+    }
+
     /// The requester side: workspace owners and researchers.
     static func requireRequester(_ actor: Actor) throws(EnclaveError) {
         guard !actor.workspaceRoles.isDisjoint(with: [.owner, .researcher]) else {
@@ -147,7 +154,8 @@ public enum AirlockRules {
     }
 
     /// Azure TRE's `allowedUserActions`: what this caller could do next (`review`, `cancel`, `submit`,
-    /// `revoke`), so a client can show only the buttons that will work.
+    /// `revoke`), so a client can show only the buttons that will work: each entry passes the same checks
+    /// `apply` makes (another researcher of the workspace is offered neither submit nor cancel of your draft).
     public static func allowedUserActions(_ request: AirlockRequest, for actor: Actor) -> [String] {
         var actions: [String] = []
         let requester = !actor.workspaceRoles.isDisjoint(with: [.owner, .researcher])
@@ -157,8 +165,8 @@ public enum AirlockRules {
         {
             actions.append("review")
         }
-        if requester, request.status == .draft || request.status == .inReview { actions.append("cancel") }
-        if requester, request.status == .draft { actions.append("submit") }
+        if requester, request.status == .draft || request.status == .inReview, mayCancel(request, actor) { actions.append("cancel") }
+        if requester, request.status == .draft, AirlockFileAccess.writeRefusal(request, by: actor) == nil { actions.append("submit") }
         if manager, request.status == .approved { actions.append("revoke") }
         return actions
     }

@@ -56,6 +56,8 @@ public enum AuditAction: String, Codable, Sendable, Hashable, CaseIterable {
     case userCreate = "user.create"
     /// A user enrolled an authenticator (TOTP).
     case userMFAEnroll = "user.mfa_enroll"
+    /// A user replaced their recovery codes from the account page (after typing a current TOTP code).
+    case userRecoveryCodes = "user.recovery_codes"
     /// An operator changed an account: disabled, enabled, reset its password or its authenticator.
     case userUpdate = "user.update"
     /// A refresh token was exchanged for new tokens (rotation).

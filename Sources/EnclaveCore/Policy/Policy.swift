@@ -22,6 +22,8 @@ public enum PolicyAction: String, Sendable, Hashable, CaseIterable {
     case readWorkspaceAudit
     // Users of the TRE (`/api/users`, `assignable-users`): listing names everyone, changing grants power.
     case readUsers, manageUsers
+    // The portal's admin area and its health page (which names the server's parts and their problems).
+    case readAdminArea
     // The gateway (`/workspaces/{ws}/services/{svc}/…`): opening a service's or a user resource's web UI.
     case connectWorkspaceService, connectUserResource
     // The airlock (reference §4.3): requesters are owners and researchers; reviewers are airlock managers.
@@ -63,7 +65,7 @@ public enum Policy {
 
         switch action {
         case .readWorkspaceTemplates, .registerTemplate, .createWorkspace, .manageWorkspace, .manageSharedServices,
-            .manageWorkspaceUsers, .readAudit, .readUsers, .manageUsers:
+            .manageWorkspaceUsers, .readAudit, .readUsers, .manageUsers, .readAdminArea:
             return need(admin, [a])
         case .readOtherTemplates, .listWorkspaces, .readWorkspaceScope, .readSharedServices, .listMyOperations,
             .listMyAirlockRequests:

@@ -44,8 +44,15 @@ struct AuditController: Sendable {
     }
 
     func page(_ request: Request, within scope: String?) async throws -> Response {
-        let query = request.uri.queryParameters
-        func text(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
+        let queryParameters = request.uri.queryParameters
+        let query = try Self.query(within: scope) { name in queryParameters.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
+        let records = try await store.auditRecords(query.filter, after: query.after, limit: query.limit)
+        return try JSONBody.response(Page(auditRecords: records, next: records.count == query.limit ? records.last?.sequence : nil))
+    }
+
+    /// A page's filter, size and start from the query's parameters (`text(name)`: a non-empty value or nil):
+    /// the API and the portal's audit page read them the same way.
+    static func query(within scope: String?, _ text: (String) -> String?) throws -> (filter: AuditFilter, limit: Int, after: Int?) {
         var target = text("target")
         if let scope {
             if let given = target, given != scope, !given.hasPrefix(scope + "/") {
@@ -60,8 +67,7 @@ struct AuditController: Sendable {
         let limit = try text("limit").map { try Self.integer($0, parameter: "limit", range: 1...Self.maxLimit) }
             ?? Self.defaultLimit
         let after = try text("after").map { try Self.integer($0, parameter: "after", range: 0...Int.max) }
-        let records = try await store.auditRecords(filter, after: after, limit: limit)
-        return try JSONBody.response(Page(auditRecords: records, next: records.count == limit ? records.last?.sequence : nil))
+        return (filter, limit, after)
     }
 
     static func integer(_ text: String, parameter: String, range: ClosedRange<Int>) throws -> Int {

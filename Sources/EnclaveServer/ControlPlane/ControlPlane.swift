@@ -229,6 +229,13 @@ public struct ControlPlane: Sendable {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case isEnabled, properties, templateVersion }
 
+        /// A patch built in code (the portal's forms), with the same meaning as the JSON body.
+        public init(isEnabled: Bool? = nil, properties: [String: JSONValue]? = nil, templateVersion: String? = nil) {
+            self.isEnabled = isEnabled
+            self.properties = properties
+            self.templateVersion = templateVersion
+        }
+
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
             let unknown = c.allKeys.map(\.stringValue).filter { key in !CodingKeys.allCases.contains { $0.rawValue == key } }

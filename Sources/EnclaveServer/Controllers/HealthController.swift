@@ -10,24 +10,13 @@ import HTTPTypes
 
 /// Unauthenticated routes: health, ping, metadata, the JWKS and the OpenAPI document.
 struct HealthController: Sendable {
-    let store: any Store
-    let engine: EngineStatus
-    let deployers: [any Deployer]
-    let dataPlane: any IsolationStepRunner
-    let dataPlaneMode: DataPlaneMode
-    let airlockScanner: any MalwareScanner
+    let report: HealthReport
     let settings: ControlPlaneSettings
-    /// The external OIDC provider's key fetcher; nil when only Enclave's own tokens are trusted.
-    let identityProvider: OIDCKeyProvider?
     let signIn: SignInMetadata
     let jwksJSON: String
     let openAPIDocument: Data
 
-    struct ServiceHealth: Encodable {
-        var service: String
-        var status: String
-        var message: String
-    }
+    typealias ServiceHealth = HealthReport.ServiceHealth
 
     func register(on router: Router<EnclaveRequestContext>) {
         for path in ["/health", "/api/health"] {
@@ -65,6 +54,31 @@ struct HealthController: Sendable {
 
     /// Always 200, as Azure TRE: each part reports OK or Not OK with a message saying what is wrong.
     func health() async throws -> Response {
+        try JSONBody.response(Envelope("services", await report.services()))
+    }
+}
+
+/// What `/api/health` and the portal's health page report: each part of the server, OK or Not OK, with
+/// a message saying what is wrong (or what mode it runs in).
+struct HealthReport: Sendable {
+    let store: any Store
+    let engine: EngineStatus
+    let deployers: [any Deployer]
+    let dataPlane: any IsolationStepRunner
+    let dataPlaneMode: DataPlaneMode
+    let airlockScanner: any MalwareScanner
+    /// The external OIDC provider's key fetcher; nil when only Enclave's own tokens are trusted.
+    let identityProvider: OIDCKeyProvider?
+
+    struct ServiceHealth: Encodable {
+        var service: String
+        var status: String
+        var message: String
+
+        var isOK: Bool { status == "OK" }
+    }
+
+    func services() async -> [ServiceHealth] {
         var services: [ServiceHealth] = []
         let storeProblem = await store.healthProblem()
         services.append(ServiceHealth(service: "Store", status: storeProblem == nil ? "OK" : "Not OK", message: storeProblem ?? ""))
@@ -77,7 +91,7 @@ struct HealthController: Sendable {
         services.append(await dataPlaneHealth())
         services.append(await airlockScannerHealth())
         services.append(await identityHealth())
-        return try JSONBody.response(Envelope("services", services))
+        return services
     }
 
     /// Whether workspaces can be isolated on this host (root, `ip`, `nft`, cgroup controllers).
@@ -125,7 +139,7 @@ struct EngineStatus: Sendable {
     let configuredWorkers: Int
     let now: @Sendable () -> Double
 
-    func health(store: any Store) async -> HealthController.ServiceHealth {
+    func health(store: any Store) async -> HealthReport.ServiceHealth {
         let stats = try? await store.queueStats(now: now())
         let alive = aliveWorkers()
         var parts = ["\(alive)/\(configuredWorkers) workers alive in this process"]

@@ -85,16 +85,19 @@ struct TemplatesController: Sendable {
         -> Response
     {
         try access.require(Actor(user: context.user), .registerTemplate)
-        if let parent {
-            let parents = try await store.templates(type: .workspaceService, name: parent, parent: nil)
-            if parents.isEmpty {
-                throw EnclaveError.notFound("The parent workspace service template '\(parent)' is not registered")
-            }
-        }
+        try await Self.requireParent(parent, store: store)
         let body = try await JSONBody.decode(TemplateRegistration.self, from: request)
         let template = try await controlPlane.registerTemplate(
             body, type: type, parent: parent, by: AuditActor(context.user), requestId: context.requestId)
         return try JSONBody.response(template.enriched(isUpdate: false), status: .created)
+    }
+
+    /// A user-resource template is registered under a workspace-service template that exists (404 otherwise).
+    static func requireParent(_ parent: String?, store: any Store) async throws {
+        guard let parent else { return }
+        if try await store.templates(type: .workspaceService, name: parent, parent: nil).isEmpty {
+            throw EnclaveError.notFound("The parent workspace service template '\(parent)' is not registered")
+        }
     }
 }
 

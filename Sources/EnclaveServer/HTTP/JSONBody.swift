@@ -13,7 +13,11 @@ enum JSONBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
-        let data = Data(buffer.readableBytesView)
+        return try decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    /// Decodes JSON text with the same rules and messages as a request body (the portal's JSON text areas).
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         if data.isEmpty { throw EnclaveError.unprocessable("The request body is empty: send a JSON object") }
         do {
             _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

@@ -6,7 +6,8 @@ import Hummingbird
 import NIOCore
 
 /// Enclave's sign-in pages: plain server-rendered HTML, every interpolated value escaped, every form
-/// carrying the flow's CSRF token. No JavaScript, so the page works in any browser and with a strict CSP.
+/// carrying the flow's CSRF token. No JavaScript and no inline styles (the portal's stylesheet, unversioned
+/// and revalidated by ETag, as these pages are rendered without the portal's views), so a strict CSP holds.
 enum SignInPage {
     /// The pages' Content-Security-Policy. Browsers apply `form-action` to the redirects that follow a
     /// form post too (Chromium refused the final 303 to the client's loopback callback, found by the
@@ -14,7 +15,7 @@ enum SignInPage {
     /// client's redirect URI, which was checked against the client's registration before the flow began.
     static func contentSecurityPolicy(redirectURI: String? = nil) -> String {
         let targets = ["'self'"] + (redirectURI.flatMap(origin(of:)).map { [$0] } ?? [])
-        return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action \(targets.joined(separator: " ")); frame-ancestors 'none'"
+        return "default-src 'none'; style-src 'self'; img-src data:; form-action \(targets.joined(separator: " ")); frame-ancestors 'none'"
     }
 
     /// `scheme://host[:port]` of an http(s) URI, or nil when it has no such origin or holds characters
@@ -124,10 +125,8 @@ enum SignInPage {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · Enclave</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-            label{display:block;margin:.8rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}
-            button{margin-top:1rem;padding:.5rem 1.2rem}.error{color:#a00;font-weight:600}.codes{font-size:1.1rem}</style>
-            </head><body><h1>\(escape(title))</h1>\(alert)\(body)</body></html>
+            <link rel="stylesheet" href="/static/portal.css">
+            </head><body class="signin"><main id="main"><h1>\(escape(title))</h1>\(alert)\(body)</main></body></html>
             """
     }
 

@@ -1,3 +1,4 @@
+import EnclaveAuth
 import EnclaveCore
 import EnclavePortal
 import Foundation
@@ -10,7 +11,10 @@ import NIOCore
 /// Page controllers live beside this file, one per area (home, workspaces, airlock, admin, account); each
 /// registers on the `PortalContext` group, so every page needs a session and errors render as pages.
 enum PortalRoutes {
-    static func register(on router: Router<EnclaveRequestContext>, portal: Portal, session: @escaping @Sendable (String) async throws -> BrowserSession?) {
+    static func register(
+        on router: Router<EnclaveRequestContext>, portal: Portal, airlock: AirlockController, provider: BuiltInProvider,
+        health: HealthReport, session: @escaping @Sendable (String) async throws -> BrowserSession?
+    ) {
         registerStatic(on: router, views: portal.views)
         let pages = router.group()
             .add(middleware: PortalErrorMiddleware(views: portal.views, contentSecurityPolicy: portal.contentSecurityPolicy))
@@ -18,6 +22,10 @@ enum PortalRoutes {
             .group(context: PortalContext.self)
         HomePage(portal: portal).register(on: pages)
         WorkspacePages(portal: portal).register(on: pages)
+        ResourceFormPages(portal: portal).register(on: pages)
+        AirlockPages(portal: portal, airlock: airlock).register(on: pages)
+        AdminPages(portal: portal, provider: provider, health: health).register(on: pages)
+        AccountPage(portal: portal, provider: provider).register(on: pages)
     }
 
     /// `/static/NAME`: the portal's CSS and JavaScript. Pages link them as `NAME?v=HASH`, so they are cacheable

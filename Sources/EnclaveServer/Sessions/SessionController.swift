@@ -1,17 +1,15 @@
 import EnclaveAuth
 import EnclaveCore
-import EnclaveStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Browser sign-in and sign-out (`/auth/…`) and the account page (`/account`).
+/// Browser sign-in and sign-out (`/auth/…`); the account page is the portal's (`AccountPage`).
 ///
-/// The pages are plain server-rendered HTML in the sign-in pages' style; every form carries the
+/// The pages are plain server-rendered HTML in the sign-in pages' style; the sign-out form carries the
 /// session's CSRF token, and the session cookie is HttpOnly, SameSite=Lax, and Secure behind TLS.
 struct SessionController {
     let sessions: SessionManager
-    let store: any Store
 
     static let sessionCookie = "enclave_session"
     static let loginCookie = "enclave_login"
@@ -23,7 +21,6 @@ struct SessionController {
         router.get("/auth/signed-out") { _, _ in
             page(SignInPage.page("Signed out", error: nil, body: "<p>You are signed out. <a href=\"/auth/login\">Sign in again</a></p>"))
         }
-        router.get("/account") { request, _ in try await account(request) }
     }
 
     private func login(_ request: Request) async throws -> Response {
@@ -72,42 +69,6 @@ struct SessionController {
         headers[.cacheControl] = "no-store"
         headers[.setCookie] = cookieHeader(Self.sessionCookie, "", path: "/", maxAge: 0)
         return Response(status: .seeOther, headers: headers)
-    }
-
-    private func account(_ request: Request) async throws -> Response {
-        guard let cookie = OIDCController.cookie(Self.sessionCookie, in: request), let session = try await sessions.session(cookie: cookie)
-        else {
-            var headers = HTTPFields()
-            headers[.location] = "/auth/login?return_to=%2Faccount"
-            headers[.cacheControl] = "no-store"
-            return Response(status: .seeOther, headers: headers)
-        }
-        let user = session.user
-        let workspaces = try await store.workspaceRoles(userId: user.id)
-        var rows = ""
-        for (id, held) in workspaces.sorted(by: { $0.key < $1.key }) {
-            let roles = held.map(\.rawValue).sorted()
-            rows += "<li><code>\(SignInPage.escape(id))</code>: \(SignInPage.escape(roles.joined(separator: ", ")))</li>"
-        }
-        let expires = Date(timeIntervalSince1970: session.createdAt + sessions.policy.absolute)
-        let body = """
-            <dl>
-            <dt>Name</dt><dd id="account-name">\(SignInPage.escape(user.name))</dd>
-            <dt>Email</dt><dd>\(SignInPage.escape(user.email))</dd>
-            <dt>User id</dt><dd><code>\(SignInPage.escape(user.id))</code></dd>
-            <dt>Roles</dt><dd id="account-roles">\(SignInPage.escape(user.roles.isEmpty ? "none" : user.roles.joined(separator: ", ")))</dd>
-            <dt>Signed in with</dt><dd>\(SignInPage.escape(session.amr.isEmpty ? session.issuer : session.amr.joined(separator: " + ")))</dd>
-            <dt>Session ends</dt><dd>after \(Int(sessions.policy.idle / 60)) minutes without activity, and at the latest \(SignInPage.escape(ISO8601DateFormatter().string(from: expires)))</dd>
-            </dl>
-            \(user.roles.contains(CoreRole.treAdmin.rawValue) ? "<p><a href=\"/account/users\">Manage users</a></p>" : "")
-            <h2>Workspaces</h2>
-            \(rows.isEmpty ? "<p>You have no workspace role yet.</p>" : "<ul>\(rows)</ul>")
-            <form method="post" action="/auth/logout">
-            <input type="hidden" name="csrf" value="\(SignInPage.escape(session.csrf))">
-            <button type="submit" id="sign-out">Sign out</button>
-            </form>
-            """
-        return page(SignInPage.page("Your account", error: nil, body: body))
     }
 
     // MARK: Helpers

@@ -122,6 +122,21 @@ struct AirlockRulesTests {
         #expect(AirlockRules.allowedUserActions(submitted, for: requester) == [])
     }
 
+    @Test("another researcher is neither offered nor allowed submit or cancel of someone's draft; a workspace owner may cancel")
+    func onlyTheRequesterOrAnOwnerActsOnADraft() throws {
+        let colleague = Actor(user: User(id: "r2", name: "Rob", email: "r2@x", roles: ["TREUser"]), workspaceRoles: [.researcher])
+        let owner = Actor(user: User(id: "o1", name: "Olga", email: "o@x", roles: ["TREUser"]), workspaceRoles: [.owner])
+        #expect(AirlockRules.allowedUserActions(draft(), for: colleague) == [])
+        #expect(throws: EnclaveError.forbidden("Only the requester or a workspace owner can change this draft's files")) {
+            try AirlockRules.apply(.submit, to: draft(), by: colleague, now: 1)
+        }
+        #expect(throws: EnclaveError.forbidden("Only the requester or a workspace owner can cancel this request")) {
+            try AirlockRules.apply(.cancel, to: draft(), by: colleague, now: 1)
+        }
+        #expect(AirlockRules.allowedUserActions(draft(), for: owner) == ["cancel", "submit"])
+        #expect(try AirlockRules.apply(.cancel, to: draft(), by: owner, now: 1).status == .cancelled)
+    }
+
     @Test(
         "file names that could leave the request's folder or hide in a terminal are refused",
         arguments: ["", ".", "..", "../x", "a/b", "a\\b", "a\u{0}b", "tab\there", "esc\u{1b}[31m", "-rf", " lead", "trail ",

@@ -35,6 +35,7 @@ struct PolicyTests {
         .readAudit: [.admin],
         .readUsers: [.admin],
         .manageUsers: [.admin],
+        .readAdminArea: [.admin],
         .readOtherTemplates: [.admin, .treUser, .otherOwner],
         .listWorkspaces: [.admin, .treUser, .otherOwner],
         .readWorkspaceScope: [.admin, .treUser, .otherOwner],
