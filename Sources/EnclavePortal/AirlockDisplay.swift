@@ -67,13 +67,7 @@ public enum AirlockDisplay {
     }
 
     /// A Unix time as `2026-01-02 13:45 UTC` (pages show one time zone, the server's records are UTC).
-    public static func time(_ seconds: Double) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: Date(timeIntervalSince1970: seconds))
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d UTC", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
-    }
+    public static func time(_ seconds: Double) -> String { PortalTime.utc(seconds, withSeconds: false) }
 
     /// An output check's findings (objects such as `{"row": 3, "column": "count", "value": 4}`) as a
     /// table: the columns are every key in order of first appearance, values as text; at most `limit` rows.

@@ -98,13 +98,7 @@ extension Portal {
     }
 
     /// `seconds` since 1970 as a UTC time for tables (`2025-03-01 12:00:05 UTC`).
-    static func time(_ seconds: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
-    }
+    static func time(_ seconds: Double) -> String { PortalTime.utc(seconds) }
 }
 
 /// An `<option>` of a `<select>`: its value, its label and whether it is the selected one.

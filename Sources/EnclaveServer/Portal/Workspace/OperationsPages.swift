@@ -46,7 +46,7 @@ extension WorkspacePages {
             returnTo: "/workspaces/\(workspace.id)/operations", showHistory: showHistory,
             history: history.sorted { $0.resourceVersion > $1.resourceVersion }.map {
                 HistoryRow(
-                    version: $0.resourceVersion, updated: PortalText.utcTime($0.updatedWhen), updatedISO: PortalText.isoTime($0.updatedWhen),
+                    version: $0.resourceVersion, updated: PortalTime.utc($0.updatedWhen), updatedISO: PortalTime.iso($0.updatedWhen),
                     userName: $0.user.name.isEmpty ? $0.user.id : $0.user.name, templateVersion: $0.templateVersion, enabled: $0.isEnabled)
             })
         let layout = try await portal.layout(
@@ -77,7 +77,7 @@ extension WorkspacePages {
         }
         let shown = WorkspaceViews.operation(op, workspaceId: workspaceId, names: Self.resourceNames(contents))
         let view = OperationView(
-            id: workspaceId, operation: shown, updated: PortalText.utcTime(op.updatedWhen), anyInFlight: shown.inFlight,
+            id: workspaceId, operation: shown, updated: PortalTime.utc(op.updatedWhen), anyInFlight: shown.inFlight,
             statusClasses: Self.statusClasses, returnTo: shown.href)
         let layout = try await portal.layout(
             context, request: request, title: shown.title, section: "home",

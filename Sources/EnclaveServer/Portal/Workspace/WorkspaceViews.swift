@@ -136,8 +136,8 @@ enum WorkspaceViews {
         return Operation(
             id: op.id, title: "\(actionWords(op.action)) \(target)", status: op.status.rawValue,
             statusText: statusWords(op.status.rawValue), statusClass: PortalText.statusClass(op.status.rawValue),
-            message: op.message, userName: op.user.name.isEmpty ? op.user.id : op.user.name, created: PortalText.utcTime(op.createdWhen),
-            createdISO: PortalText.isoTime(op.createdWhen), updated: PortalText.utcTime(op.updatedWhen),
+            message: op.message, userName: op.user.name.isEmpty ? op.user.id : op.user.name, created: PortalTime.utc(op.createdWhen),
+            createdISO: PortalTime.iso(op.createdWhen), updated: PortalTime.utc(op.updatedWhen),
             href: "/workspaces/\(workspaceId)/operations/\(op.id)", pollURL: op.location, inFlight: !op.status.isTerminal,
             steps: op.steps.map { step in
                 Step(
@@ -153,25 +153,5 @@ enum WorkspaceViews {
     /// `install` → "Install", a custom action `start` → "Start".
     static func actionWords(_ action: String) -> String {
         action.prefix(1).uppercased() + action.dropFirst().replacingOccurrences(of: "_", with: " ")
-    }
-}
-
-extension PortalText {
-    /// `2025-06-01 14:03:07 UTC`: operations happen everywhere, so pages show one unambiguous clock.
-    static func utcTime(_ epoch: Double) -> String { time(epoch, dateTimeSeparator: " ", zone: " UTC") }
-
-    /// The same instant for `<time datetime>`.
-    static func isoTime(_ epoch: Double) -> String { time(epoch, dateTimeSeparator: "T", zone: "Z") }
-
-    private static func time(_ epoch: Double, dateTimeSeparator: String, zone: String) -> String {
-        var seconds = time_t(epoch.rounded(.down))
-        var parts = tm()
-        guard gmtime_r(&seconds, &parts) != nil else { return "" }
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-        }
-        return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2) + dateTimeSeparator
-            + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2) + zone
     }
 }
