@@ -21,7 +21,7 @@ struct LiveServerTests {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await body([
-                "ENCLAVE_URL": "http://localhost:\(port)", "ENCLAVE_TOKEN": token, "XDG_CONFIG_HOME": home.path,
+                "ENCLAVE_URL": "http://127.0.0.1:\(port)", "ENCLAVE_TOKEN": token, "XDG_CONFIG_HOME": home.path,
             ])
         }
     }

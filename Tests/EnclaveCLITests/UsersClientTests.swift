@@ -19,7 +19,7 @@ struct UsersClientTests {
         let app = try buildApplication(enclave.deps)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            try await body(enclave, ["ENCLAVE_URL": "http://localhost:\(port)", "ENCLAVE_TOKEN": token, "XDG_CONFIG_HOME": home.path])
+            try await body(enclave, ["ENCLAVE_URL": "http://127.0.0.1:\(port)", "ENCLAVE_TOKEN": token, "XDG_CONFIG_HOME": home.path])
         }
     }
 
