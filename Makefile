@@ -1,5 +1,6 @@
 # Enclave: the two commands a new user needs are `make run` and `make test`.
 SWIFT ?= swift
+SHELL := /bin/bash
 DATA_DIR ?= .enclave
 PORT ?= 8000
 
@@ -13,9 +14,13 @@ run: build
 	$(SWIFT) run --skip-build enclave serve --data-dir $(DATA_DIR) --port $(PORT)
 
 ## Build everything once, then run every test (CI runs this through .ci/run).
+## The output is kept in .build/test-output.log; on failure the failing tests and their issues are
+## repeated at the end, where a truncated CI log still shows them.
 test:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-xctest
+	@set -o pipefail; $(SWIFT) test --skip-build --disable-xctest 2>&1 | tee .build/test-output.log \
+	  || { status=$$?; echo; echo "== what failed (from .build/test-output.log) =="; \
+	       grep -E '✘|Fatal error' .build/test-output.log | grep -v -E '✘ (Suite|Test run)' | tail -20; exit $$status; }
 
 ## Measure the figures recorded in BENCHMARKS.md (release build; needs wrk).
 bench:
