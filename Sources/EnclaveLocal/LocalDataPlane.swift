@@ -37,6 +37,13 @@ public struct LocalDataPlaneConfiguration: Sendable, Hashable {
         guard WorkspaceHostNames.isValidPrefix(namePrefix) else {
             throw EnclaveError.unprocessable("Data plane name prefix '\(namePrefix)' must be 1–5 lowercase letters or digits, starting with a letter")
         }
+        // Removing a workspace kills every process of its uids: a range reaching the system's own uids (root,
+        // daemons, people's accounts) would let it kill those.
+        for (name, range) in [("Workspace", identities), ("Per-user", userIdentities)]
+        where range.first < IdentityRange.lowestAllowed || range.first + range.count > IdentityRange.highestAllowed + 1 {
+            throw EnclaveError.unprocessable(
+                "\(name) uids must lie within \(IdentityRange.lowestAllowed)–\(IdentityRange.highestAllowed) (got \(range.first) + \(range.count)): lower uids belong to the system and its people")
+        }
         let workspaceUids = identities.first..<(identities.first + identities.count)
         let userUids = userIdentities.first..<(userIdentities.first + userIdentities.count)
         guard !workspaceUids.overlaps(userUids) else {
@@ -183,7 +190,9 @@ public struct LocalDataPlane: IsolationStepRunner {
         let names = WorkspaceHostNames(prefix: config.namePrefix, slot: linkSlot)
         let uidSlot = try await allocations.slot(kind: config.uidKind, owner: workspaceId)
         let uid = uidSlot.flatMap { config.identities.uid(slot: $0) }
-        let uids = (uid.map { [$0] } ?? []) + (try await userUids(workspaceId: workspaceId))
+        // The simulated plane ran nothing as these uids and must change nothing on the host: killing by uid
+        // there reached real processes of the same number (another installation's, or a root test's beside it).
+        let uids = isSimulated ? [] : (uid.map { [$0] } ?? []) + (try await userUids(workspaceId: workspaceId))
         // SIGKILL, not SIGTERM: a pid-namespace init ignores SIGTERM. Tools get their graceful stop
         // from the workload supervisor before uninstall reaches this step.
         for _ in 0..<50 {

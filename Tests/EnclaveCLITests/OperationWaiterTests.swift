@@ -25,7 +25,7 @@ struct OperationWaiterTests {
         }
         try await Application(router: router).test(.live) { client in
             let port = try #require(client.port)
-            try await body(EnclaveClient(baseURL: "http://localhost:\(port)", token: nil))
+            try await body(EnclaveClient(baseURL: "http://127.0.0.1:\(port)", token: nil))
         }
     }
 

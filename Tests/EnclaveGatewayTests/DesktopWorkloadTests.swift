@@ -125,11 +125,7 @@ struct DesktopWorkloadTests: WorkloadE2E {
     }
 
     @Test func aDesktopOpensThroughTheGatewayAndAPersonalDesktopIsItsOwnersAlone() async throws {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = "d" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(
-            mode: .host, addressPool: "10.208.\(Int.random(in: 0...255)).0/24", namePrefix: prefix,
-            firstWorkspaceUid: 210_000 + Int.random(in: 0...500) * 100, firstUserUid: 410_000 + Int.random(in: 0...500) * 100)
+        let settings = ParallelHostPlane.make("d").settings
         let enclave = try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: settings)
         defer { enclave.remove() }
         try await scenario(enclave)

@@ -51,10 +51,9 @@ struct JupyterLabWorkloadTests: WorkloadE2E {
     }
 
     @Test func aPythonCellRunsThroughTheGatewayAndTheKernelCannotReachTheInternet() async throws {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = "j" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(mode: .host, addressPool: "10.209.\(Int.random(in: 0...255)).0/24", namePrefix: prefix)
-        let enclave = try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: settings)
+        let plane = ParallelHostPlane.make("j")
+        let prefix = plane.prefix
+        let enclave = try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: plane.settings)
         defer { enclave.remove() }
         // The fake Internet: a namespace behind a host veth, reachable from the host only.
         let octet = Int.random(in: 0...255)

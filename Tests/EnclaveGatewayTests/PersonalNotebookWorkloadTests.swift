@@ -19,11 +19,7 @@ struct PersonalNotebookWorkloadTests: WorkloadE2E {
     let command = HostCommand()
 
     @Test func aPersonalNotebookRunsAsItsOwnersOwnUidInTheirHome() async throws {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = "n" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(
-            mode: .host, addressPool: "10.207.\(Int.random(in: 0...255)).0/24", namePrefix: prefix,
-            firstWorkspaceUid: 210_000 + Int.random(in: 0...500) * 100, firstUserUid: 410_000 + Int.random(in: 0...500) * 100)
+        let settings = ParallelHostPlane.make("n").settings
         let enclave = try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: settings)
         defer { enclave.remove() }
         let owner = TestUsers.owner

@@ -17,12 +17,10 @@ struct WorkloadScenario: WorkloadE2E {
     let command = HostCommand()
     static let etag = HTTPField.Name("etag")!
 
-    /// A host-plane Enclave with the built-in templates, its address pool and names random so that parallel or
-    /// leftover runs do not collide.
+    /// A host-plane Enclave with the built-in templates, its names, address pool and uids apart from other tests'
+    /// (`ParallelHostPlane`), so that parallel or leftover runs do not collide.
     static func enclave(prefix letter: Character) async throws -> TestEnclave {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = String(letter) + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(mode: .host, addressPool: "10.209.\(Int.random(in: 0...255)).0/24", namePrefix: prefix)
+        let settings = ParallelHostPlane.make(letter).settings
         return try await TestEnclave.make(workers: 2, templatesDir: try TestPaths.combinedTemplates(), dataPlane: settings)
     }
 

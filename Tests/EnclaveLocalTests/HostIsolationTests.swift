@@ -192,6 +192,38 @@ struct HostIsolationTests {
     }
 }
 
+@Suite(.enabled(if: HostIsolationSupport.shouldRun, "needs root to run a process as another uid (\(HostIsolationSupport.unavailableReason ?? ""))"))
+struct SimulatedRemovalTests {
+    @Test("removing a workspace from the simulated plane kills nothing, even a real process of the uid it was given")
+    func simulatedRemovalLeavesRealProcessesOfTheSameUidAlone() async throws {
+        let dir = try TestPaths.temporaryDirectory("enclave-local-test")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(path: dir.appendingPathComponent("enclave.sqlite").path)
+        let uid = 340_000 + Int.random(in: 0...500) * 100 + 75
+        let configuration = try LocalDataPlaneConfiguration(
+            pool: AddressPool(cidr: "10.200.0.0/24"), identities: IdentityRange(first: uid, count: 10), cgroups: nil)
+        let plane = LocalDataPlane(configuration: configuration, network: SimulatedHostNetwork(), allocations: store)
+        let installed = try await plane.isolate(
+            BundleIsolation(network: "restricted"),
+            request: DeploymentRequest(
+                operationId: "op", stepId: "main", action: "install", resourceId: "ws", resourceType: .workspace,
+                templateName: "tre-workspace-base", templateVersion: "0.1.0", parameters: [:]),
+            progress: { _ in })
+        #expect(installed.outputs["workspace_uid"]?.intValue == uid)
+
+        // Another installation's (or another test's) process that happens to run as the same uid number.
+        let bystander = Process()
+        bystander.executableURL = URL(fileURLWithPath: try #require(HostCommand.locate("setpriv")))
+        bystander.arguments = ["--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "sleep", "300"]
+        try bystander.run()
+        defer { bystander.terminate() }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await plane.remove(workspaceId: "ws"))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(bystander.isRunning, "the simulated plane killed a process it never started")
+    }
+}
+
 @Suite struct MissingCapabilityTests {
     struct NoRoot: HostNetwork {
         func ensure(_ spec: WorkspaceNetworkSpec) async throws { Issue.record("must not be called") }

@@ -111,6 +111,25 @@ import Testing
         #expect(error?.message.contains("overlap") == true)
     }
 
+    @Test("uid ranges reaching the system's accounts (root included) or past the largest uid are refused")
+    func uidRangesOutsideTheAllowedSpanAreRefused() throws {
+        for (workspaces, users) in [
+            (IdentityRange(first: 0, count: 100), IdentityRange.users),
+            (IdentityRange(first: 1000, count: 65_536), IdentityRange.users),
+            (IdentityRange(), IdentityRange(first: 4_294_967_200, count: 1000)),
+        ] {
+            let error = #expect(throws: EnclaveError.self) {
+                try LocalDataPlaneConfiguration(pool: AddressPool(cidr: "10.200.0.0/24"), identities: workspaces, userIdentities: users)
+            }
+            #expect(error?.message.contains("100000–4294967293") == true, "\(error?.message ?? "")")
+        }
+        #expect(throws: Never.self) {
+            try LocalDataPlaneConfiguration(
+                pool: AddressPool(cidr: "10.200.0.0/24"), identities: IdentityRange(first: 100_000, count: 100),
+                userIdentities: IdentityRange(first: 4_294_967_194, count: 100))
+        }
+    }
+
     @Test(arguments: [(0, 20_000), (9_999, 29_999)])
     func portsComeFromTheirRange(_ slot: Int, _ port: Int) {
         #expect(WorkloadPortRange().port(slot: slot) == port)

@@ -59,11 +59,8 @@ struct AirlockWorkspaceNetworkTests {
 
     @Test("curl -T inside a restricted workspace fills its export draft through the workspace listener; another workspace, the API port, other paths and bad links get nothing")
     func curlInsideTheWorkspaceUploadsIntoItsExportDraft() async throws {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = "a" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
-        let settings = DataPlaneSettings(
-            mode: .host, addressPool: "10.207.\(Int.random(in: 0...255)).0/24", namePrefix: prefix,
-            firstWorkspaceUid: 230_050 + Int.random(in: 0...500) * 100, firstUserUid: 430_050 + Int.random(in: 0...500) * 100)
+        let plane = ParallelHostPlane.make("a")
+        let (prefix, settings) = (plane.prefix, plane.settings)
         let port = try TestPorts.free()
         let clock = ServerClock()
         let enclave = try await TestEnclave.make(

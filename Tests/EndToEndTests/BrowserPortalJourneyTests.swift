@@ -43,14 +43,10 @@ struct BrowserPortalJourneyTests {
         defer { try? FileManager.default.removeItem(at: data) }
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)"
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = "b" + String((0..<3).map { _ in letters.randomElement() ?? "x" })
+        let plane = ParallelHostPlane.make("b")
         let server = try EnclaveProcess(
-            [
-                "serve", "--data-dir", data.path, "--port", "\(port)", "--workers", "2", "--templates", TestPaths.templates,
-                "--data-plane", "host", "--address-pool", "10.213.\(Int.random(in: 0...255)).0/24", "--data-plane-prefix", prefix,
-                "--airlock-scanner", "none", "--airlock-workspace-port", "0",
-            ],
+            ["serve", "--data-dir", data.path, "--port", "\(port)", "--workers", "2", "--templates", TestPaths.templates]
+                + plane.serveArguments + ["--airlock-scanner", "none", "--airlock-workspace-port", "0"],
             log: data.appendingPathComponent("serve.log"))
         defer { server.terminate() }
         _ = try await LiveAPI.waitHealthy(base)

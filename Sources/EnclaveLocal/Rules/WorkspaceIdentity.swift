@@ -8,6 +8,11 @@ public struct IdentityRange: Sendable, Hashable {
     public var first: Int
     public var count: Int
 
+    /// Uids below this are Debian's system and regular accounts (`/etc/login.defs`, `adduser.conf` go up to 59999).
+    public static let lowestAllowed = 100_000
+    /// The largest uid Linux accepts for a process (`(uid_t)-1` and `-2` are reserved).
+    public static let highestAllowed = 4_294_967_293
+
     public init(first: Int = 200_000, count: Int = 65_536) {
         self.first = first
         self.count = count

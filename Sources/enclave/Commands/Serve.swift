@@ -42,6 +42,20 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Prefix of the host objects the data plane creates (namespaces, veths, nft tables, cgroups); 1-5 lowercase letters or digits.")
     var dataPlanePrefix: String = ProcessInfo.processInfo.environment["ENCLAVE_DATA_PLANE_PREFIX"] ?? "enc"
 
+    @Option(help: "First uid of workspaces' tools (or ENCLAVE_FIRST_WORKSPACE_UID; default 200000; 65,536 uids). Two installations on one host need apart ranges: removing a workspace kills every process of its uids.")
+    var firstWorkspaceUid: Int?
+
+    @Option(help: "First uid of per-user resources such as personal desktops (or ENCLAVE_FIRST_USER_UID; default 400000; 65,536 uids; must not overlap the workspace uids).")
+    var firstUserUid: Int?
+
+    /// A uid flag, else its environment variable, else nil (the default); or why the variable is unusable.
+    static func uid(_ flag: Int?, environment name: String) throws -> Int? {
+        if let flag { return flag }
+        guard let text = ProcessInfo.processInfo.environment[name] else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(name) must be a uid number, not '\(text)'") }
+        return value
+    }
+
     @Option(help: "Airlock malware scanner: managed (Enclave runs clamd with --clamav-database), clamd:<socket> (an existing clamd), or none (no scanning; development only).")
     var airlockScanner: String = ProcessInfo.processInfo.environment["ENCLAVE_AIRLOCK_SCANNER"] ?? "managed"
 
@@ -64,6 +78,8 @@ struct ServerOptions: ParsableArguments {
 
     func validate() throws {
         if let problem = resolvedWorkspacePort.problem { throw ValidationError(problem) }
+        _ = try Self.uid(firstWorkspaceUid, environment: "ENCLAVE_FIRST_WORKSPACE_UID")
+        _ = try Self.uid(firstUserUid, environment: "ENCLAVE_FIRST_USER_UID")
     }
 
     func configuration(host: String = "127.0.0.1", port: Int = 8000, workers: Int) throws -> ServerConfiguration {
@@ -79,7 +95,9 @@ struct ServerOptions: ParsableArguments {
         return ServerConfiguration(
             dataDir: dataDir, host: host, port: port, workers: workers, templatesDir: templates, issuer: issuer,
             settings: ControlPlaneSettings(audience: audience), leaseSeconds: leaseSeconds, logLevel: level,
-            dataPlane: DataPlaneSettings(mode: mode, addressPool: addressPool, namePrefix: dataPlanePrefix),
+            dataPlane: DataPlaneSettings(
+                mode: mode, addressPool: addressPool, namePrefix: dataPlanePrefix, firstWorkspaceUid: try Self.uid(firstWorkspaceUid, environment: "ENCLAVE_FIRST_WORKSPACE_UID"),
+                firstUserUid: try Self.uid(firstUserUid, environment: "ENCLAVE_FIRST_USER_UID")),
             airlock: AirlockServerSettings(scanner: scanner, workspacePort: workspacePort))
     }
 

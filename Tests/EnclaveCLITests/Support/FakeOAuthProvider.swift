@@ -62,7 +62,7 @@ final class FakeOAuthProvider: Sendable {
         ]
     }
 
-    /// Runs `body` with the fake listening; its base URL is `http://localhost:PORT`.
+    /// Runs `body` with the fake listening; its base URL is `http://127.0.0.1:PORT` (the live test server listens on IPv4 loopback only).
     func run(_ body: @Sendable (_ base: String) async throws -> Void) async throws {
         let router = Router()
         router.get("/api/.metadata") { _, _ in
@@ -176,7 +176,7 @@ final class FakeOAuthProvider: Sendable {
         }
         try await Application(router: router).test(.live) { client in
             let port = try #require(client.port)
-            let base = "http://localhost:\(port)"
+            let base = "http://127.0.0.1:\(port)"
             self.with { $0.base = base }
             try await body(base)
         }
