@@ -11,8 +11,11 @@ public enum OpenAPIDocument {
         return try String(contentsOf: url, encoding: .utf8)
     }
 
-    /// The document converted to JSON.
-    public static func json() throws -> Data {
+    /// The document converted to JSON, once per process: parsing the YAML is the dearest part of building
+    /// a router (seconds of CPU in a debug build), and the document never changes while Enclave runs.
+    public static func json() throws -> Data { try converted.get() }
+
+    private static let converted = Result<Data, any Error> {
         let object = try Yams.load(yaml: yaml()) ?? [:]
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }

@@ -40,8 +40,12 @@ public struct PortalViews: Sendable {
         }
     }
 
-    /// Loads `Templates/*.mustache` and `Static/*` from the module's resource bundle.
-    public static func load() throws -> PortalViews {
+    /// Loads `Templates/*.mustache` and `Static/*` from the module's resource bundle, once per process: the
+    /// bundle never changes while Enclave runs, and parsing every template for each router built (tests
+    /// build hundreds) kept the cooperative threads busy for minutes.
+    public static func load() throws -> PortalViews { try bundled.get() }
+
+    private static let bundled = Result<PortalViews, any Error> {
         guard let root = Bundle.module.resourceURL else { throw LoadError.missingResources("the EnclavePortal bundle") }
         return try load(templates: root.appendingPathComponent("Templates"), static: root.appendingPathComponent("Static"))
     }

@@ -107,4 +107,17 @@ struct ArgumentParsingTests {
     func unknownOutputRefused() {
         #expect(throws: (any Error).self) { try TestRoot.parseAsRoot(["workspaces", "list", "-o", "yaml"]) }
     }
+
+    @Test("ENCLAVE_TIMEOUT sets how long each answer is awaited; missing, zero or not a number keeps 30 s")
+    func requestTimeoutFromTheEnvironment() {
+        func timeout(_ value: String?) -> Duration {
+            CLIEnvironment(
+                variables: value.map { ["ENCLAVE_TIMEOUT": $0] } ?? [:], writeOutput: { _ in }, writeError: { _ in },
+                errorIsTerminal: false, readLine: { nil }
+            ).requestTimeout
+        }
+        #expect(timeout("90") == .seconds(90))
+        #expect(timeout("2.5") == .milliseconds(2500))
+        for value in [nil, "0", "-4", "soon"] { #expect(timeout(value) == .seconds(30), "\(value ?? "unset")") }
+    }
 }

@@ -200,7 +200,8 @@ final class SignInPages: Sendable {
         if let cookie = state.withLock({ $0.cookie }) { headers["Cookie"] = "enclave_signin=\(cookie)" }
         if body != nil { headers["Content-Type"] = "application/x-www-form-urlencoded" }
         headers["Accept"] = "text/html"
-        let response = try await EnclaveClient(baseURL: url, token: nil, httpClient: Self.client).send(
+        // Two minutes, as the CLI harness: a password check queued behind the suite's other sign-ins.
+        let response = try await EnclaveClient(baseURL: url, token: nil, httpClient: Self.client, timeout: .seconds(120)).send(
             method, url, body: body.map { Data($0.utf8) }, headers: headers)
         state.withLock { state in
             if let set = response.header("set-cookie"), set.hasPrefix("enclave_signin=") {

@@ -50,7 +50,7 @@ struct AirlockWorkspaceNetworkTests {
         let result = try await command.run(
             [
                 "ip", "netns", "exec", workspace.namespace, "setpriv", "--reuid", "\(workspace.uid)", "--regid", "\(workspace.uid)",
-                "--clear-groups", "curl", "-sS", "-m", "5", "-w", "\n%{http_code}",
+                "--clear-groups", "curl", "-sS", "-m", "60", "-w", "\n%{http_code}",
             ] + arguments)
         var lines = result.output.components(separatedBy: "\n")
         let code = lines.popLast().flatMap { Int($0) }

@@ -1,14 +1,18 @@
-import Dispatch
+import Foundation
 
-/// Runs blocking work — waiting for a child process, reading a pipe to its end — on a Dispatch thread.
+/// Runs blocking work — waiting for a child process, reading a pipe to its end — on a thread of its own.
 ///
 /// Swift's cooperative thread pool has one thread per core (two on our CI machines). A test that
 /// blocks one of them for a second stalls every other test running in parallel; the symptom was an
-/// unrelated step that could not even start within 10 s.
+/// unrelated step that could not even start within 10 s. Not a Dispatch global queue either: its
+/// workers count against the same per-core slots, so a few long waits (a browser test runs for
+/// minutes) left the cooperative pool short of threads.
 public enum Blocking {
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "enclave-test-blocking"
+            thread.start()
         }
     }
 }

@@ -5,7 +5,7 @@ public import EnclaveEngine
 public import EnclaveServer
 import EnclaveStore
 public import Foundation
-import Logging
+public import Logging
 
 /// Paths of the checkout, found from this file so tests run from any working directory.
 public enum TestPaths {
@@ -42,14 +42,15 @@ public struct TestEnclave: Sendable {
         workers: Int = 2, leaseSeconds: Double = 30, templatesDir: String = TestPaths.templates,
         oidc: OIDCConfiguration? = nil, requireMFA: Bool = true, environment: EngineEnvironment = .live,
         dataPlane: DataPlaneSettings = DataPlaneSettings(mode: .simulated),
-        airlock: AirlockServerSettings = AirlockServerSettings(processing: AirlockSettings(pollSeconds: 0.2), scanner: .none)
+        airlock: AirlockServerSettings = AirlockServerSettings(processing: AirlockSettings(pollSeconds: 0.2), scanner: .none),
+        logLevel: Logger.Level = .warning
     ) async throws -> TestEnclave {
         let dir = try TestPaths.temporaryDirectory()
         var logger = Logger(label: "enclave.test")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let config = ServerConfiguration(
             dataDir: dir.path, port: 0, workers: workers, templatesDir: templatesDir, leaseSeconds: leaseSeconds,
-            logLevel: .warning, oidc: oidc, requireMFA: requireMFA, dataPlane: dataPlane, airlock: airlock)
+            logLevel: logLevel, oidc: oidc, requireMFA: requireMFA, dataPlane: dataPlane, airlock: airlock)
         let deps = try await buildDependencies(config, environment: environment, logger: logger)
         let issuer = TokenIssuer(key: deps.signingKey, issuer: config.issuer, audience: config.settings.audience)
         return TestEnclave(deps: deps, dataDir: dir, issuer: issuer)

@@ -14,26 +14,20 @@ struct UsersCommandTests {
     /// Runs the binary to completion off the cooperative pool: exit status and stdout + stderr.
     static func enclave(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let path = try EnclaveBinary.path
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                if !environment.isEmpty {
-                    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                }
-                let out = Pipe()
-                process.standardOutput = out
-                process.standardError = out
-                do {
-                    try process.run()
-                    let data = out.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+        return try await Blocking.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             }
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
     }
 

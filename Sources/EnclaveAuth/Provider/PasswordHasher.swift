@@ -1,27 +1,30 @@
-import Dispatch
 import HummingbirdBcrypt
+import NIOPosix
 import Synchronization
 
-/// bcrypt hashing and checking, run on a queue of its own so a sign-in never blocks the event loop
-/// or the cooperative thread pool (one cost-12 hash takes a few hundred milliseconds of CPU).
+/// bcrypt hashing and checking, run on NIO's thread pool so a sign-in never blocks the event loop or the
+/// cooperative thread pool (one cost-12 hash takes a few hundred milliseconds of CPU).
+///
+/// Not on a Dispatch queue: Dispatch's concurrent queues draw on the same per-core worker slots as Swift's
+/// cooperative pool, and a `.userInitiated` one outranks it, so a burst of sign-ins (or of accounts made
+/// by tests) held every async task of the process — request handlers included — for tens of seconds.
+/// NIO's pool has threads of its own; the kernel shares the cores between them and the cooperative threads.
 public struct PasswordHasher: Sendable {
     /// The least cost Enclave accepts: 2^12 rounds.
     public static let minimumCost: UInt8 = 12
 
     public let cost: UInt8
-    private let queue: DispatchQueue
+    private let pool: NIOThreadPool
     private let dummy = DummyHash()
 
-    public init(cost: UInt8 = PasswordHasher.minimumCost) {
+    public init(cost: UInt8 = PasswordHasher.minimumCost, pool: NIOThreadPool = .singleton) {
         self.cost = max(cost, Self.minimumCost)
-        self.queue = DispatchQueue(label: "enclave.bcrypt", qos: .userInitiated, attributes: .concurrent)
+        self.pool = pool
     }
 
     public func hash(_ password: String) async -> String {
         let cost = self.cost
-        return await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Bcrypt.hash(password, cost: cost)) }
-        }
+        return await offload { Bcrypt.hash(password, cost: cost) }
     }
 
     /// Whether `password` matches `hash`. With no hash (unknown user, no password yet) a dummy hash is
@@ -29,10 +32,14 @@ public struct PasswordHasher: Sendable {
     public func verify(_ password: String, hash: String?) async -> Bool {
         let target: String
         if let hash { target = hash } else { target = await dummyHash() }
-        let matches = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Bcrypt.verify(password, hash: target)) }
-        }
+        let matches = await offload { Bcrypt.verify(password, hash: target) }
         return hash != nil && matches
+    }
+
+    /// Runs `work` on the pool. The singleton pool never shuts down; should a pool given to `init` be shut
+    /// down, the work runs where the caller is rather than failing a sign-in.
+    private func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        do { return try await pool.runIfActive(work) } catch { return work() }
     }
 
     /// A hash at this cost of a random string nobody knows, made once.

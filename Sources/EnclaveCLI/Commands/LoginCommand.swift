@@ -40,8 +40,9 @@ public struct LoginCommand: AsyncParsableCommand {
             }
             if !noVerify {
                 // Any authenticated route will do; this one is open to both core roles and cheap.
-                _ = try await EnclaveClient(baseURL: url, token: login.token, httpClient: environment.httpClient)
-                    .get("/api/operations")
+                _ = try await EnclaveClient(
+                    baseURL: url, token: login.token, httpClient: environment.httpClient, timeout: environment.requestTimeout
+                ).get("/api/operations")
             }
             let previous = try await store.withLock {
                 let previous = try? store.load()
@@ -62,7 +63,7 @@ public struct LoginCommand: AsyncParsableCommand {
 
     /// The sign-in at the server's provider, as the login to save.
     func signIn(_ environment: CLIEnvironment) async throws -> StoredLogin {
-        let oauth = OAuthClient(httpClient: environment.httpClient)
+        let oauth = OAuthClient(httpClient: environment.httpClient, timeout: environment.requestTimeout)
         let info = try await oauth.signInInfo(server: url)
         let endpoints = try await oauth.discover(issuer: info.issuer)
         let tokens: TokenSet

@@ -30,12 +30,13 @@ public struct ConnectionOptions: ParsableArguments {
     /// sign-in at an identity provider, the client refreshes it as needed (`SavedLoginSession`).
     public func client(_ environment: CLIEnvironment) throws(CLIError) -> EnclaveClient {
         let (url, token) = try resolve(environment)
-        var client = EnclaveClient(baseURL: url, token: token, httpClient: environment.httpClient)
+        var client = EnclaveClient(baseURL: url, token: token, httpClient: environment.httpClient, timeout: environment.requestTimeout)
         if nonEmpty(self.token) == nil, nonEmpty(environment.variables["ENCLAVE_TOKEN"]) == nil {
             let store = ConfigStore(variables: environment.variables)
             if let saved = try store.load(), saved.canRefresh {
                 client.tokenProvider = SavedLoginSession(
-                    login: saved, store: store, oauth: OAuthClient(httpClient: environment.httpClient), now: environment.now)
+                    login: saved, store: store, oauth: OAuthClient(httpClient: environment.httpClient, timeout: environment.requestTimeout),
+                    now: environment.now)
             }
         }
         return client

@@ -55,6 +55,12 @@ public struct CLIEnvironment: Sendable {
         self.sleep = sleep
     }
 
+    /// How long to wait for each answer from a server: `ENCLAVE_TIMEOUT` seconds, else 30.
+    public var requestTimeout: Duration {
+        guard let text = variables["ENCLAVE_TIMEOUT"], let seconds = Double(text), seconds > 0 else { return .seconds(30) }
+        return .seconds(seconds)
+    }
+
     /// The process's real environment, stdout, stderr, stdin and browser.
     public static var live: CLIEnvironment {
         let variables = ProcessInfo.processInfo.environment

@@ -60,8 +60,10 @@ final class Captured: Sendable {
 
     func environment(variables: [String: String], terminal: Bool = false, input: [String] = []) -> CLIEnvironment {
         let lines = Mutex(input)
+        // Answers are awaited for up to two minutes unless a test sets its own: the whole suite shares two
+        // cores, and a server's first answer has taken over 30 s while tool installs and sign-ins ran beside it.
         return CLIEnvironment(
-            variables: variables,
+            variables: variables.merging(["ENCLAVE_TIMEOUT": "120"]) { given, _ in given },
             writeOutput: { text in self.output.withLock { $0 += text } },
             writeError: { text in self.error.withLock { $0 += text } },
             errorIsTerminal: terminal,
