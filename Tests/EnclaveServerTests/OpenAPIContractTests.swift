@@ -77,16 +77,7 @@ struct OpenAPIContractTests {
 
     /// Runs a command found on PATH, returning its exit status and combined output.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Blocking.runProcessSync("/usr/bin/env", arguments)
     }
 
     // In CI the validator is required: the test runs, and fails if it is missing.

@@ -16,3 +16,30 @@ public enum Blocking {
         }
     }
 }
+
+extension Blocking {
+    /// Runs `executable` to completion on a thread of its own: its exit status and its standard output with
+    /// standard error interleaved.
+    public static func runProcess(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) async throws -> (status: Int32, output: String) {
+        try await run { try runProcessSync(executable, arguments, environment: environment) }
+    }
+
+    /// The same, on the calling thread (for callers already off the cooperative pool).
+    public static func runProcessSync(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -14,16 +14,8 @@ struct AuditVerifyTests {
     }
 
     static func runSync(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let result = try Blocking.runProcessSync(executable, arguments)
+        return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     static func sqlite(_ database: String, _ sql: String) async throws -> String {

@@ -14,21 +14,8 @@ struct UsersCommandTests {
     /// Runs the binary to completion off the cooperative pool: exit status and stdout + stderr.
     static func enclave(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let path = try EnclaveBinary.path
-        return try await Blocking.run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            if !environment.isEmpty {
-                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            }
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        return try await Blocking.runProcess(
+            path, arguments, environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     struct Page {
