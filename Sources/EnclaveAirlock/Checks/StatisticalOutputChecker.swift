@@ -23,7 +23,7 @@ public struct StatisticalOutputChecker: OutputChecker {
         var parser = CSVParser(delimiter: TabularOutputChecks.delimiter(forFileName: file.name))
         var bytes = 0
         do {
-            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            try await AirlockFiles.fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 for try await chunk in handle.readChunks(chunkLength: .mebibytes(1)) {
                     bytes += chunk.readableBytes
                     chunk.withUnsafeReadableBytes { raw in parser.feed(raw) { checks.add($0) } }
@@ -43,7 +43,7 @@ public struct StatisticalOutputChecker: OutputChecker {
     private func acro(path: String, allFiles: [AirlockFile], directory: String) async -> OutputCheckResult {
         let data: Data
         do {
-            let buffer = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            let buffer = try await AirlockFiles.fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 try await handle.readToEnd(maximumSizeAllowed: .bytes(Int64(Self.maxResultsBytes)))
             }
             data = Data(buffer.readableBytesView)

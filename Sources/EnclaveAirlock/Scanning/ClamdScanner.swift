@@ -266,7 +266,7 @@ public struct ClamdScanner: MalwareScanner {
         let chunkSize = configuration.streamChunkSize
         return await exchange(on: channel) { outbound in
             try await outbound.write(ByteBuffer(string: "zINSTREAM\0"))
-            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            try await AirlockFiles.fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 for try await chunk in handle.readChunks(chunkLength: .bytes(Int64(chunkSize))) {
                     var frame = ByteBuffer()
                     frame.writeInteger(UInt32(chunk.readableBytes), endianness: .big)

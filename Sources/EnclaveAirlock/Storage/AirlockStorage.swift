@@ -127,7 +127,7 @@ public struct AirlockStorage: Sendable {
         let limit = range.map { $0.end + 1 } ?? limits.maxFileBytes
         var sinceFreeCheck = 0
         do {
-            try await FileSystem.shared.withFileHandle(
+            try await AirlockFiles.fileSystem.withFileHandle(
                 forWritingAt: FilePath(part), options: .modifyFile(createIfNecessary: true, permissions: [.ownerReadWrite])
             ) { handle in
                 var writer = handle.bufferedWriter(startingAtAbsoluteOffset: Int64(start), capacity: .mebibytes(1))
@@ -185,7 +185,7 @@ public struct AirlockStorage: Sendable {
     /// Whether a write failed because the disk is full (NIOFileSystem reports the errno in its error's description).
     /// Copies a file Enclave can read (e.g. from workspace storage) into the request as an upload would.
     public func copyIn(requestId: String, name: String, from source: String, size: Int, otherFilesBytes: Int) async throws -> Received {
-        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(source)) { handle in
+        try await AirlockFiles.fileSystem.withFileHandle(forReadingAt: FilePath(source)) { handle in
             try await receive(
                 requestId: requestId, name: name, range: nil, declaredLength: size, otherFilesBytes: otherFilesBytes,
                 body: handle.readChunks(in: 0..<Int64(size), chunkLength: .mebibytes(1)))
@@ -216,7 +216,7 @@ public struct AirlockStorage: Sendable {
     }
 
     func hashPrefix(of path: String, length: Int, into hasher: inout SHA256) async throws {
-        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+        try await AirlockFiles.fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
             for try await chunk in handle.readChunks(in: 0..<Int64(length), chunkLength: .mebibytes(1)) {
                 chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             }
@@ -225,7 +225,7 @@ public struct AirlockStorage: Sendable {
 
     /// The first `length` bytes of a file (fewer when it is shorter).
     public func readPrefix(_ path: String, length: Int) async throws -> [UInt8] {
-        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+        try await AirlockFiles.fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
             var bytes: [UInt8] = []
             for try await chunk in handle.readChunks(in: 0..<Int64(length), chunkLength: .kibibytes(256)) {
                 bytes.append(contentsOf: chunk.readableBytesView)

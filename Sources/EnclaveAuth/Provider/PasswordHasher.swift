@@ -1,4 +1,5 @@
 import HummingbirdBcrypt
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -8,7 +9,8 @@ import Synchronization
 /// Not on a Dispatch queue: Dispatch's concurrent queues draw on the same per-core worker slots as Swift's
 /// cooperative pool, and a `.userInitiated` one outranks it, so a burst of sign-ins (or of accounts made
 /// by tests) held every async task of the process — request handlers included — for tens of seconds.
-/// NIO's pool has threads of its own; the kernel shares the cores between them and the cooperative threads.
+/// Nor on NIO's shared blocking pool, where file I/O (the airlock's, static files) would queue behind the
+/// hashes: a pool of its own, one thread per core; the kernel shares the cores with everything else.
 public struct PasswordHasher: Sendable {
     /// The least cost Enclave accepts: 2^12 rounds.
     public static let minimumCost: UInt8 = 12
@@ -17,7 +19,14 @@ public struct PasswordHasher: Sendable {
     private let pool: NIOThreadPool
     private let dummy = DummyHash()
 
-    public init(cost: UInt8 = PasswordHasher.minimumCost, pool: NIOThreadPool = .singleton) {
+    /// The hashing threads, started once and kept for the life of the process.
+    public static let sharedPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        pool.start()
+        return pool
+    }()
+
+    public init(cost: UInt8 = PasswordHasher.minimumCost, pool: NIOThreadPool = PasswordHasher.sharedPool) {
         self.cost = max(cost, Self.minimumCost)
         self.pool = pool
     }
@@ -36,7 +45,7 @@ public struct PasswordHasher: Sendable {
         return hash != nil && matches
     }
 
-    /// Runs `work` on the pool. The singleton pool never shuts down; should a pool given to `init` be shut
+    /// Runs `work` on the pool. The shared pool never shuts down; should a pool given to `init` be shut
     /// down, the work runs where the caller is rather than failing a sign-in.
     private func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         do { return try await pool.runIfActive(work) } catch { return work() }
