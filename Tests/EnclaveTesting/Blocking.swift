@@ -1,24 +1,23 @@
+import Dispatch
 import Foundation
 
-/// Runs blocking work — waiting for a child process, reading a pipe to its end — on a thread of its own.
+/// Runs blocking work — waiting for a child process, reading a pipe to its end — on a Dispatch thread.
 ///
 /// Swift's cooperative thread pool has one thread per core (two on our CI machines). A test that
 /// blocks one of them for a second stalls every other test running in parallel; the symptom was an
-/// unrelated step that could not even start within 10 s. Not a Dispatch global queue either: its
-/// workers count against the same per-core slots, so a few long waits (a browser test runs for
-/// minutes) left the cooperative pool short of threads.
+/// unrelated step that could not even start within 10 s. Not on a `Thread` of its own: Dispatch's
+/// workers block signals, a new thread does not, and a SIGCHLD arriving during Foundation's
+/// `readDataToEndOfFile` made its internal `try!` crash the whole test process on EINTR.
 public enum Blocking {
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.name = "enclave-test-blocking"
-            thread.start()
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
         }
     }
 }
 
 extension Blocking {
-    /// Runs `executable` to completion on a thread of its own: its exit status and its standard output with
+    /// Runs `executable` to completion off the cooperative pool: its exit status and its standard output with
     /// standard error interleaved.
     public static func runProcess(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil
